@@ -1,0 +1,96 @@
+"""Tiny argument checkers shared by every public function's ``_validate_<fn>()``.
+
+Each returns the normalized value or raises an error from :mod:`gradcheck.errors`
+whose message names the argument, what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from gradcheck.errors import InvalidArgumentError, InvalidTypeError, LossValueError, at_path
+
+
+def check_type(name: str, value: Any, types: type | tuple[type, ...], what: str) -> Any:
+    """Return `value` if it is an instance of `types`; else raise naming `what` was expected."""
+    if not isinstance(value, types) or isinstance(value, bool) and bool not in _as_tuple(types):
+        raise InvalidTypeError(f"`{name}` must be {what}; got {value!r} ({type(value).__name__}).")
+    return value
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def check_callable(name: str, value: Any) -> Callable:
+    """Return `value` if it is callable."""
+    if not callable(value):
+        raise InvalidTypeError(
+            f"`{name}` must be a callable; got {type(value).__name__}. Pass the function itself, "
+            f"not its result (e.g. `{name}=my_{name}`, not `{name}=my_{name}(params)`)."
+        )
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """Return `value` if it is one of `choices`; else list the valid ones."""
+    choices = list(choices)
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise InvalidArgumentError(f"`{name}`={value!r} is not one of {valid}.")
+    return value
+
+
+def check_positive(name: str, value: Any, *, allow_none: bool = True, strict: bool = True) -> Any:
+    """Return `value` if it is a positive (or non-negative, `strict=False`) real number."""
+    if value is None and allow_none:
+        return None
+    check_type(name, value, (int, float, np.integer, np.floating), "a real number")
+    ok = value > 0 if strict else value >= 0
+    if not ok or not np.isfinite(value):
+        bound = "> 0" if strict else ">= 0"
+        raise InvalidArgumentError(f"`{name}` must be finite and {bound}; got {name}={value!r}.")
+    return value
+
+
+def order_check(name: str, low: float, high: float, low_name: str, high_name: str) -> None:
+    """Raise unless ``low <= high`` (for min/max argument pairs)."""
+    if low > high:
+        raise InvalidArgumentError(
+            f"Cannot have {low_name}={low!r} > {high_name}={high!r} for `{name}`."
+        )
+
+
+def check_float_leaves(name: str, leaves: Mapping[str, np.ndarray]) -> None:
+    """Raise :class:`InvalidTypeError` for a leaf that is not floating point (or complex)."""
+    for path, leaf in leaves.items():
+        if not (np.issubdtype(leaf.dtype, np.floating) or np.iscomplexobj(leaf)):
+            raise InvalidTypeError(
+                f"`{name}` leaf {at_path(path)} has dtype {leaf.dtype}; expected a float dtype. "
+                "Finite differences cannot perturb integers: convert it with "
+                f"`.astype(np.float64)` (or leave it out of `{name}`)."
+            )
+
+
+def check_scalar_loss(value: Any, where: str = "`loss(params)`") -> float:
+    """Return the loss as a Python float, or raise :class:`LossValueError` saying why not."""
+    array = np.asarray(value)
+    if array.size != 1:
+        raise LossValueError(
+            f"{where} must return one number; got an array of shape {array.shape}. "
+            "Reduce it with .sum() or .mean() (the gradient must match that choice)."
+        )
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise LossValueError(f"{where} must return a number; got {type(value).__name__}.")
+    number = array.reshape(()).item()
+    if isinstance(number, complex):
+        number = number.real
+    if not np.isfinite(number):
+        raise LossValueError(
+            f"{where} returned {number}; the loss must be finite at the checked point. "
+            "Check for log(0), exp overflow or a division by zero at these parameters."
+        )
+    return float(number)
