@@ -1,9 +1,26 @@
 """gradcheck: find what is wrong with your backprop, and with your training.
 
-``import gradcheck`` needs only numpy and scipy.
+The public names load lazily (PEP 562): ``import gradcheck`` itself costs almost
+nothing, which matters because pytest imports the plugin at every start. Using any
+name needs only numpy and scipy.
+
+Examples
+--------
+>>> import numpy as np, gradcheck
+>>> report = gradcheck.check_gradient(
+...     lambda p: float(np.sum(p["w"] ** 2)), lambda p: {"w": 2 * p["w"]}, {"w": np.ones(3)}
+... )
+>>> report.passed
+True
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from gradcheck.errors import (
+    DataFileError,
     GradcheckError,
     GradientMismatch,
     InvalidArgumentError,
@@ -11,12 +28,33 @@ from gradcheck.errors import (
     LossValueError,
     MutationError,
     NondeterministicError,
+    StabilityAssertion,
     TreeMismatchError,
 )
 
 __version__ = "0.1.0"
 
+# public name -> the module that defines it
+_LAZY = {
+    "check_gradient": "gradcheck.check",
+    "assert_gradient": "gradcheck.check",
+    "GradientReport": "gradcheck.results",
+    "Diagnosis": "gradcheck.diagnose",
+    "check_layers": "gradcheck.layers",
+    "LayerCheckResult": "gradcheck.layers",
+    "FunctionPairLayer": "gradcheck.adapters",
+    "MethodMappingLayer": "gradcheck.adapters",
+    "FlatVectorNetwork": "gradcheck.adapters",
+    "Monitor": "gradcheck.monitor",
+    "Finding": "gradcheck.monitor",
+    "watch": "gradcheck.monitor",
+    "assert_layers": "gradcheck.testing",
+    "assert_stable": "gradcheck.testing",
+}
+
 __all__ = [
+    *_LAZY,
+    "DataFileError",
     "GradcheckError",
     "GradientMismatch",
     "InvalidArgumentError",
@@ -24,6 +62,19 @@ __all__ = [
     "LossValueError",
     "MutationError",
     "NondeterministicError",
+    "StabilityAssertion",
     "TreeMismatchError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gradcheck' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -68,3 +68,14 @@ def describe_shape(value: object) -> str:
 def at_path(path: str) -> str:
     """Format a parameter path for messages: `W1`, `layers.0.W` or `the parameters`."""
     return f"`{path}`" if path else "the parameters (a bare array)"
+
+
+class StabilityAssertion(GradcheckError, AssertionError):
+    """Raised by :func:`gradcheck.testing.assert_stable` when a monitor holds findings.
+
+    The message holds the table of offending findings; they are kept as ``.findings``.
+    """
+
+    def __init__(self, message: str, findings: object = None) -> None:
+        super().__init__(message)
+        self.findings = findings

@@ -18,9 +18,15 @@ LAYERS = {
     "tree": 0,
     "numeric": 1,
     "check": 2,
+    "check_setup": 2,
     "results": 2,
     "diagnose": 2,
+    "diagnose_patterns": 2,
     "layers": 2,
+    "adapters": 2,
+    "layer_diagnose": 2,
+    "layer_results": 2,
+    "batch_independence": 2,
     "nn": 3,
     "monitor": 4,
     "report": 5,
@@ -68,6 +74,8 @@ def imported_modules(path: Path, *, allow_delegation: bool = False):
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module == "gradcheck" and node.level == 0:
+            names = [f"gradcheck.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         else:

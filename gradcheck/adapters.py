@@ -1,0 +1,320 @@
+"""Adapters: check the layers and networks people already wrote, without rewriting them.
+
+=========================  ==================================================================
+adapter                    wraps
+=========================  ==================================================================
+:class:`FunctionPairLayer`  ``forward(x, *params) -> (out, cache)`` and
+                            ``backward(dout, cache) -> (dx, *dparams)`` (the course style)
+:class:`MethodMappingLayer` an object whose methods and attributes have other names
+                            (``fprop``/``bprop``, ``weights``/``dweights``...)
+:class:`FlatVectorNetwork`  a whole network as ``loss(theta)`` and ``grad(theta)`` over one flat
+                            vector, with a reshape spec ``[("Wl1", (784, 1000)), ...]``
+=========================  ==================================================================
+
+The first two give objects that follow the layer protocol of :func:`gradcheck.check_layers`
+(``params``, ``grads``, ``forward``, ``backward``, ``name``); the third checks the network
+with :func:`gradcheck.check_gradient` and reports per unpacked parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from gradcheck._validate import check_callable, check_choice
+from gradcheck.errors import InvalidArgumentError, InvalidTypeError, TreeMismatchError
+
+
+def _as_tuple(value: Any, what: str, expected: int) -> tuple:
+    if not isinstance(value, tuple | list) or len(value) != expected:
+        got = f"a {type(value).__name__}"
+        if isinstance(value, tuple | list):
+            got += f" of length {len(value)}"
+        raise InvalidTypeError(f"{what} must return a tuple of {expected} items; got {got}.")
+    return tuple(value)
+
+
+class FunctionPairLayer:
+    """A layer made of a course-style ``forward``/``backward`` function pair.
+
+    Parameters
+    ----------
+    forward_fn : callable
+        ``forward_fn(x, *params) -> (out, cache)``, the parameters passed in the order of
+        `params`.
+    backward_fn : callable
+        ``backward_fn(dout, cache) -> (dx, *dparams)``, the gradients in the same order.
+    params : dict of str to ndarray
+        The parameters, by name (may be empty). The arrays are used as they are (live).
+    name : str, optional
+        The layer's name in reports (default: the forward function's name).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def affine_forward(x, w, b):
+    ...     return x @ w + b, (x, w)
+    >>> def affine_backward(dout, cache):
+    ...     x, w = cache
+    ...     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+    >>> layer = FunctionPairLayer(affine_forward, affine_backward,
+    ...                           {"w": np.ones((3, 2)), "b": np.zeros(2)})
+    >>> layer.forward(np.ones((4, 3))).shape
+    (4, 2)
+    >>> sorted(layer.backward(np.ones((4, 2))) is not None and layer.grads)
+    ['b', 'w']
+    """
+
+    def __init__(
+        self,
+        forward_fn: Callable,
+        backward_fn: Callable,
+        params: Mapping[str, np.ndarray] | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.forward_fn = check_callable("forward_fn", forward_fn)
+        self.backward_fn = check_callable("backward_fn", backward_fn)
+        if params is not None and not isinstance(params, Mapping):
+            raise InvalidTypeError(
+                f"`params` must be a dict name -> ndarray; got {type(params).__name__}. "
+                "Try params={'W': W, 'b': b} in the order forward_fn takes them."
+            )
+        self.params = dict(params or {})
+        self.grads: dict[str, np.ndarray] = {}
+        self.name = name or getattr(forward_fn, "__name__", "layer")
+        self._cache: Any = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Run ``forward_fn(x, *params)``; keep the cache for :meth:`backward`."""
+        what = f"`{self.name}` forward_fn(x, *params)"
+        out, self._cache = _as_tuple(self.forward_fn(x, *self.params.values()), what, 2)
+        return out
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """Run ``backward_fn(dout, cache)``; set :attr:`grads`; return ``dx``."""
+        what = f"`{self.name}` backward_fn(dout, cache)"
+        dx, *dparams = _as_tuple(self.backward_fn(grad_y, self._cache), what, 1 + len(self.params))
+        self.grads = dict(zip(self.params, dparams, strict=True))
+        return dx
+
+    def __repr__(self) -> str:
+        return f"FunctionPairLayer({self.name!r}, params={list(self.params)})"
+
+
+def _named_arrays(obj: Any, spec: str | Sequence[str], role: str) -> dict[str, np.ndarray]:
+    """Read `obj`'s arrays named by `spec`: one attribute (dict or list) or several names."""
+    if isinstance(spec, str):
+        value = _attribute(obj, spec, role)
+        if isinstance(value, Mapping):
+            return dict(value)
+        if isinstance(value, list | tuple):
+            return {str(i): array for i, array in enumerate(value)}
+        return {spec: value}
+    return {name: _attribute(obj, name, role) for name in spec}
+
+
+def _attribute(obj: Any, name: str, role: str) -> Any:
+    if not hasattr(obj, name):
+        raise InvalidArgumentError(
+            f"{type(obj).__name__} has no attribute `{name}` (given as `{role}`). "
+            f"Pass the name it uses, e.g. MethodMappingLayer(obj, {role}='...')."
+        )
+    return getattr(obj, name)
+
+
+class MethodMappingLayer:
+    """A layer protocol view of an object whose methods and attributes have other names.
+
+    Parameters
+    ----------
+    obj : object
+        The user's layer.
+    forward, backward : str
+        Names of its forward (``x -> y``) and backward (``dout -> dx``) methods.
+    params, grads : str or sequence of str
+        Where it keeps its parameters and their gradients: one attribute holding a dict or
+        a list of arrays (listed by position, paths ``"0"``, ``"1"``...), or a list of
+        attribute names, one array each (``params=["W", "b"], grads=["dW", "db"]``; the
+        gradients take the names of the parameters they pair with).
+    name : str, optional
+        The layer's name in reports (default: the object's ``name`` or class name).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Scale:
+    ...     def __init__(self):
+    ...         self.w = np.array([2.0])
+    ...     def fprop(self, x):
+    ...         self.x = x
+    ...         return self.w * x
+    ...     def bprop(self, dout):
+    ...         self.dw = np.array([np.sum(dout * self.x)])
+    ...         return dout * self.w
+    >>> layer = MethodMappingLayer(Scale(), params=["w"], grads=["dw"])
+    >>> layer.forward(np.ones((2, 1))).ravel().tolist()
+    [2.0, 2.0]
+    """
+
+    def __init__(
+        self,
+        obj: Any,
+        forward: str = "fprop",
+        backward: str = "bprop",
+        params: str | Sequence[str] = "weights",
+        grads: str | Sequence[str] = "dweights",
+        name: str | None = None,
+    ) -> None:
+        self.obj = obj
+        self._forward = check_callable(forward, _attribute(obj, forward, "forward"))
+        self._backward = check_callable(backward, _attribute(obj, backward, "backward"))
+        self._grads_spec = grads
+        self.params = _named_arrays(obj, params, "params")
+        self.name = name or getattr(obj, "name", None) or type(obj).__name__
+        if not isinstance(params, str) and len(params) != len(grads):
+            raise InvalidArgumentError(
+                f"`params` names {len(params)} arrays but `grads` names {len(grads)}; "
+                "give one gradient attribute per parameter, in the same order."
+            )
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """The object's current gradients, under the parameters' names."""
+        found = _named_arrays(self.obj, self._grads_spec, "grads")
+        if isinstance(self._grads_spec, str):
+            return found
+        return dict(zip(self.params, found.values(), strict=True))
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Call the object's forward method."""
+        return self._forward(x)
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        """Call the object's backward method (it sets the object's gradients)."""
+        return self._backward(grad_y)
+
+    def __repr__(self) -> str:
+        return f"MethodMappingLayer({self.name!r}, params={list(self.params)})"
+
+
+def _normalize_spec(spec: Any) -> list[tuple[str, tuple[int, ...]]]:
+    try:
+        items = [(str(name), tuple(int(n) for n in np.atleast_1d(shape))) for name, shape in spec]
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"`spec` must be a list of (name, shape) pairs, e.g. [('W1', (784, 100)), "
+            f"('b1', (100,))]; got {spec!r}."
+        ) from None
+    names = [name for name, _ in items]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InvalidArgumentError(f"`spec` names {duplicated} more than once; names must differ.")
+    return items
+
+
+class FlatVectorNetwork:
+    """A monolithic network over one flat parameter vector, checked per unpacked parameter.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(theta) -> float`` on the flat vector.
+    grad : callable
+        ``grad(theta) -> ndarray`` of the same size as `theta`.
+    theta : ndarray
+        The point to check at (not modified).
+    spec : list of (str, tuple)
+        How `theta` unpacks, in order: ``[("Wl1", (784, 1000)), ("bl1", (1000,)), ...]``.
+        The sizes must add up to ``theta.size``.
+    order : {"C", "F"}
+        The reshape order the user's code uses ("F" for Octave/MATLAB-style unrolling).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = FlatVectorNetwork(lambda t: float(t @ t), lambda t: 2 * t, np.arange(6.0),
+    ...                         [("W", (2, 2)), ("b", (2,))])
+    >>> {path: a.shape for path, a in net.params.items()}
+    {'W': (2, 2), 'b': (2,)}
+    >>> net.check().passed
+    True
+    """
+
+    def __init__(
+        self,
+        loss: Callable[[np.ndarray], float],
+        grad: Callable[[np.ndarray], np.ndarray],
+        theta: np.ndarray,
+        spec: Sequence[tuple[str, Sequence[int]]],
+        *,
+        order: str = "C",
+    ) -> None:
+        self.user_loss = check_callable("loss", loss)
+        self.user_grad = check_callable("grad", grad)
+        self.order = check_choice("order", order, ("C", "F"))
+        self.spec = _normalize_spec(spec)
+        self.theta = np.array(theta, dtype=None).reshape(-1)
+        sizes = [int(np.prod(shape)) for _, shape in self.spec]
+        if sum(sizes) != self.theta.size:
+            parts = " + ".join(
+                f"{name} {size}" for (name, _), size in zip(self.spec, sizes, strict=True)
+            )
+            raise TreeMismatchError(
+                f"`spec` unpacks {sum(sizes)} numbers ({parts}) but `theta` has "
+                f"{self.theta.size}; fix the shapes in `spec` (a bias left out?)."
+            )
+        self._bounds = np.cumsum([0, *sizes])
+        self.params = self.unpack(self.theta)
+
+    def unpack(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """Return the parameters of a flat vector as a dict of reshaped copies, by name."""
+        theta = np.asarray(theta).reshape(-1)
+        return {
+            name: theta[start:stop].reshape(shape, order=self.order).copy()
+            for (name, shape), start, stop in zip(
+                self.spec, self._bounds, self._bounds[1:], strict=False
+            )
+        }
+
+    def pack(self, params: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Return the flat vector of a dict of parameters (the inverse of :meth:`unpack`)."""
+        return np.concatenate(
+            [np.asarray(params[name]).ravel(order=self.order) for name, _ in self.spec]
+        )
+
+    def loss(self, params: Mapping[str, np.ndarray]) -> float:
+        """Call the user's loss on the packed vector."""
+        return self.user_loss(self.pack(params))
+
+    def grad(self, params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Call the user's gradient; unpack it into one array per parameter."""
+        flat = np.asarray(self.user_grad(self.pack(params)))
+        if flat.size != self.theta.size:
+            raise TreeMismatchError(
+                f"`grad(theta)` returned {flat.size} numbers (shape {flat.shape}); expected "
+                f"{self.theta.size}, one per entry of `theta`. Did it leave out a bias gradient?"
+            )
+        return self.unpack(flat)
+
+    def as_problem(self) -> dict[str, Any]:
+        """Return ``{"loss", "grad", "params"}`` for :func:`gradcheck.check_gradient`."""
+        return {"loss": self.loss, "grad": self.grad, "params": self.unpack(self.theta)}
+
+    def check(self, **options: Any):
+        """Check the gradient per unpacked parameter; options go to ``check_gradient``.
+
+        Returns
+        -------
+        GradientReport
+            Failures, summaries and diagnoses name the unpacked parameters (``"Wl1"``...).
+        """
+        from gradcheck.check import check_gradient
+
+        problem = self.as_problem()
+        return check_gradient(problem["loss"], problem["grad"], problem["params"], **options)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{name}{shape}" for name, shape in self.spec)
+        return f"FlatVectorNetwork({shapes})"

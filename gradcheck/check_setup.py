@@ -1,0 +1,233 @@
+"""Before any difference: choose the evaluation dtype, vet the user's functions, measure noise.
+
+:func:`prepare` evaluates the loss twice (nondeterminism raises), the gradient twice
+(a change means accumulation: a diagnosis, not an error), compares the private copy with
+the caller's arrays after each call (mutation raises, naming the paths) and measures the
+rounding noise of the loss along a short line. :func:`recheck` repeats the determinism
+and mutation checks after the sweep, before any verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradcheck import tree as tr
+from gradcheck.diagnose import accumulation_diagnosis, nondeterministic_diagnosis
+from gradcheck.errors import (
+    GradcheckError,
+    InvalidArgumentError,
+    MutationError,
+    NondeterministicError,
+    at_path,
+)
+from gradcheck.numeric import estimates as est
+from gradcheck.numeric.differences import Evaluator, support_values
+from gradcheck.numeric.directions import directional_difference, random_signs
+from gradcheck.numeric.entries import Context, complex_steps
+from gradcheck.numeric.steps import base_step, dtype_eps
+
+#: Offsets (in units of the central step, or 16 ulps if larger) of the line along which the
+#: noise is measured: so short that it crosses no kink in practice (curvature is removed).
+NOISE_LINE = np.arange(-12, 13) * 1e-6
+
+
+class Setup(NamedTuple):
+    """Everything the sweep needs, and what the report says about the evaluation."""
+
+    copy: tr.PrivateCopy
+    leaves: dict
+    evaluator: Evaluator
+    ctx: Context
+    analytic: dict
+    accumulation: list
+    originals: dict
+    dtype: str
+    evaluated_dtype: str
+    notes: list
+    others: list  # further evaluators (trial in float64, complex) for the count
+
+    @property
+    def n_evaluations(self) -> int:
+        """Loss evaluations made so far."""
+        return self.evaluator.count + sum(getattr(o, "count", o) for o in self.others)
+
+
+def _loss_dtype(value: Any) -> np.dtype | None:
+    dtype = getattr(value, "dtype", None)
+    return np.dtype(dtype) if dtype is not None else None
+
+
+def _choose_copy(args) -> tuple[tr.PrivateCopy, list[str], int]:
+    """Return the private copy (float64 when the loss allows), notes and trial evaluations."""
+    native = np.result_type(*[leaf.dtype for leaf in args.leaves.values()])
+    if native == np.float64 or not np.issubdtype(native, np.floating):
+        return tr.PrivateCopy(args.params), [], 0
+    wide = tr.PrivateCopy(args.params, dtype=np.float64)
+    try:
+        value = args.loss(wide.tree)
+    except Exception as exc:  # any failure means: evaluate as the user does
+        reason = f"`loss` raised {type(exc).__name__} on float64 parameters"
+    else:
+        dtype = _loss_dtype(value)
+        if dtype is None or dtype == np.float64:
+            note = f"{native} parameters were evaluated in float64 (more exact differences)"
+            return wide, [note], 1
+        reason = f"`loss` returned {dtype} for float64 parameters"
+    note = f"evaluated in {native}: {reason}; steps and noise use {native}'s epsilon"
+    return tr.PrivateCopy(args.params), [note], 1
+
+
+def _check_mutation(copy: tr.PrivateCopy, originals: dict, who: str) -> None:
+    changed = copy.changed_paths(originals)
+    if changed:
+        names = ", ".join(at_path(p) for p in changed)
+        raise MutationError(
+            f"`{who}` changed the parameters it was given: {names}. gradcheck passes a "
+            f"private copy, but {who} must not modify its input; copy inside `{who}` "
+            "(e.g. `W = W.copy()`) or remove the in-place update."
+        )
+
+
+def _nondeterministic(first: float, second: float, when: str) -> NondeterministicError:
+    diagnosis = nondeterministic_diagnosis(first, second)
+    error = NondeterministicError(
+        f"`loss` returned {first!r} and then {second!r} for the same parameters ({when}). "
+        f"{diagnosis.message}"
+    )
+    error.diagnosis = diagnosis
+    error.diagnoses = [diagnosis]
+    return error
+
+
+def _deterministic_f0(ev: Evaluator, originals: dict) -> float:
+    first = ev()
+    _check_mutation(ev.copy, originals, "loss")
+    second = ev()
+    if first != second:
+        raise _nondeterministic(first, second, "two calls in a row")
+    return first
+
+
+def _grad_leaves(args, copy: tr.PrivateCopy) -> dict[str, np.ndarray]:
+    received = tr.check_same_tree(args.params, args.grad(copy.tree), "grad")
+    return {path: np.array(g, copy=True) for path, g in received.items()}
+
+
+def _same(first: np.ndarray, second: np.ndarray) -> bool:
+    if np.array_equal(first, second, equal_nan=True):
+        return True
+    rtol = 16 * dtype_eps(np.result_type(first.dtype, np.float32))
+    return bool(np.allclose(first, second, rtol=rtol, atol=0.0, equal_nan=True))
+
+
+def _analytic(args, copy: tr.PrivateCopy) -> tuple[dict, list, float]:
+    first = _grad_leaves(args, copy)
+    second = _grad_leaves(args, copy)
+    accumulation = [
+        accumulation_diagnosis(path, first[path], second[path])
+        for path in first
+        if not _same(first[path], second[path])
+    ]
+    floats = [g.dtype for g in first.values() if np.issubdtype(g.dtype, np.inexact)]
+    eps = max((dtype_eps(d) for d in floats), default=dtype_eps(np.float64))
+    analytic = {path: np.real(g).astype(np.float64) for path, g in first.items()}
+    return analytic, accumulation, eps
+
+
+def _largest(leaves: dict) -> str:
+    return max(leaves, key=lambda path: leaves[path].size)
+
+
+def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, f0: float, eps, rng) -> float:
+    leaf = copy.leaves[_largest(copy.leaves)]
+    flat = leaf.reshape(-1)
+    direction = random_signs(rng, flat.size) * np.maximum(1.0, np.abs(flat))
+    h = max(base_step(leaf.dtype, 2, eps), 16 * dtype_eps(leaf.dtype) / NOISE_LINE[-1])
+    rows = [(flat + t * h * direction).astype(leaf.dtype) for t in NOISE_LINE if t != 0]
+    values = support_values(ev, leaf, np.arange(flat.size), rows)
+    values.insert(len(NOISE_LINE) // 2, f0)
+    return est.measure_noise(np.array(values))
+
+
+def prepare(args) -> Setup:
+    """Vet the user's functions and build the evaluation context (see module docstring)."""
+    copy, notes, trial = _choose_copy(args)
+    originals = {p: np.array(leaf, dtype=copy.leaves[p].dtype) for p, leaf in args.leaves.items()}
+    _check_mutation(copy, originals, "loss")
+    ev = Evaluator(args.loss, copy)
+    f0 = _deterministic_f0(ev, originals)
+    analytic, accumulation, eps_analytic = _analytic(args, copy)
+    _check_mutation(copy, originals, "grad")
+    evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
+    eps_eval = max(dtype_eps(evaluated), dtype_eps(_loss_dtype_seen(ev)))
+    rng = np.random.default_rng(args.seed)
+    measured = _measured_noise(ev, copy, f0, args.eps, rng)
+    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
+    sigma = est.loss_noise(np.array([f0]), eps_eval, measured)
+    ctx = Context(ev, f0, sigma, eps_analytic, args.eps, gradient_scale=scale, eps_eval=eps_eval)
+    setup = Setup(
+        copy, copy.leaves, ev, ctx, analytic, accumulation, originals,
+        str(np.result_type(*[leaf.dtype for leaf in args.leaves.values()])),
+        str(evaluated), notes, [trial],
+    )  # fmt: skip
+    if args.method == "complex":
+        setup = _complex_setup(args, setup, rng)
+    return setup
+
+
+def _loss_dtype_seen(ev: Evaluator) -> np.dtype:
+    seen = ev.last_type
+    if seen is not None and issubclass(seen, np.floating):
+        return np.dtype(seen)
+    return np.dtype(np.float64)
+
+
+def _complex_setup(args, setup: Setup, rng) -> Setup:
+    complex_dtype = np.result_type(np.dtype(setup.evaluated_dtype), np.complex64)
+    ccopy = tr.PrivateCopy(args.params, dtype=complex_dtype)
+    cev = Evaluator(args.loss, ccopy)
+    try:
+        cev.complex_value()
+    except GradcheckError:
+        raise
+    except Exception as exc:
+        raise _not_complex_safe(f"`loss` raised {type(exc).__name__}: {exc}") from exc
+    _check_complex_agrees(setup, ccopy, cev, rng)
+    ctx = setup.ctx._replace(imag=cev.imag)
+    return setup._replace(leaves=ccopy.leaves, ctx=ctx, others=[*setup.others, cev])
+
+
+def _not_complex_safe(why: str) -> InvalidArgumentError:
+    return InvalidArgumentError(
+        f"`method`='complex' needs a complex-safe loss, and this one is not: {why}. "
+        "Complex-step differences are wrong for code that uses abs(), np.maximum, .real, "
+        "conj() or casts to float. Use method='richardson' (nearly as exact) or 'central'."
+    )
+
+
+def _check_complex_agrees(setup: Setup, ccopy, cev: Evaluator, rng) -> None:
+    path = _largest(setup.copy.leaves)
+    leaf, cleaf = setup.copy.leaves[path], ccopy.leaves[path]
+    support = np.arange(leaf.size)
+    signs = random_signs(rng, leaf.size)
+    real, allowed = directional_difference(setup.ctx, leaf, support, signs)
+    x = cleaf.reshape(-1).copy()
+    t = float(np.min(complex_steps(x, None)))
+    row = x + 1j * t * signs * np.maximum(1.0, np.abs(x.real))
+    complex_value = support_values(cev.imag, cleaf, support, [row])[0] / t
+    allowed += float(est.allowed_error(est.rounding_bound(setup.ctx.eps_eval, abs(real))))
+    if not abs(complex_value - real) <= allowed:
+        raise _not_complex_safe(
+            f"along a random direction of {at_path(path)} the complex step gives "
+            f"{complex_value:.6g} but real differences give {real:.6g}"
+        )
+
+
+def recheck(args, setup: Setup) -> None:
+    """After the sweep: the loss is still the same at x, and nobody changed the copy."""
+    _check_mutation(setup.copy, setup.originals, "loss")
+    last = setup.evaluator()
+    if last != setup.ctx.f0:
+        raise _nondeterministic(setup.ctx.f0, last, "at the start and at the end of the check")

@@ -1,0 +1,91 @@
+"""``gradcheck demo``: the main job on the embedded real handwritten digits.
+
+The demo runs as a sequence of phases over one :class:`DemoState`. Each phase is a
+function ``phase(state) -> None`` listed in ``PHASES``; later work adds phases (gradient
+checks of the trained net and of a broken copy, the stability report) by appending to
+that tuple. Phases print what they find and write files under ``state.out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HELP = "Train the reference MLP on real handwritten digits and report the results."
+
+EPOCHS = 20  # about 97% test accuracy on digits in a second or two
+
+
+@dataclass
+class DemoState:
+    """What the phases share: the flags, the output folder and each phase's results."""
+
+    args: argparse.Namespace
+    out: Path
+    dataset: object = None
+    model: object = None
+    history: object = None
+    summary: list[str] = field(default_factory=list)  # one line per phase for the end
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the demo flags to `parser`."""
+    parser.add_argument(
+        "--out",
+        default="gradcheck-report",
+        help="folder for the results, created if missing (default ./%(default)s/)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of everything (default 0)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def phase_data(state: DemoState) -> None:
+    """Load the bundled digits."""
+    from gradcheck.nn.data import load_digits
+
+    state.dataset = load_digits(seed=state.args.seed)
+    print(f"data: {state.dataset!r}")
+
+
+def phase_train(state: DemoState) -> None:
+    """Train the reference MLP; print the per-epoch table; save ``training.json``."""
+    from gradcheck.nn.model import MLP
+    from gradcheck.nn.train import train
+
+    data = state.dataset
+    state.model = MLP([data.n_features, 100, 50, data.n_classes], seed=state.args.seed)
+    print(f"model: {state.model!r}")
+    state.history = train(
+        state.model,
+        data,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=1e-3,
+        epochs=EPOCHS,
+        batch_size=64,
+        seed=state.args.seed,
+        progress=not state.args.no_progress,
+    )
+    print(state.history)
+    (state.out / "training.json").write_text(json.dumps(state.history.to_dict(), indent=1))
+    final = state.history.final
+    state.summary.append(
+        f"trained {data.name} to {final['test_acc']:.2%} test accuracy in "
+        f"{state.history.seconds:.1f} s"
+    )
+
+
+PHASES = (("data", phase_data), ("train", phase_train))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run every phase in order; print a one-line summary; return 0."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    state = DemoState(args=args, out=out)
+    for _, phase in PHASES:
+        phase(state)
+    print(f"gradcheck demo: {'; '.join(state.summary)}; results in {out}/")
+    return 0

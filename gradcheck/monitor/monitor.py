@@ -1,0 +1,240 @@
+"""`Monitor`: watch a training run and report the first step and layer that went unhealthy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from gradcheck._jsonsafe import to_jsonable
+from gradcheck.errors import InvalidArgumentError, InvalidTypeError
+from gradcheck.monitor import stats as st
+from gradcheck.monitor.derive import collect, derive
+from gradcheck.monitor.detectors import DETECTORS, INTEGER_THRESHOLDS, THRESHOLDS
+from gradcheck.monitor.findings import Finding, make_finding, update_finding
+from gradcheck.monitor.observation import History
+from gradcheck.monitor.series import Series
+
+# The origin is what matters for these: later sightings (under other names) update it.
+ONE_PER_RUN = ("nan", "inf", "vanishing_gradient", "exploding_gradient", "ascent")
+FIRST_EVIDENCE = ("nan", "inf")  # keep the evidence of the origin, not of the spread
+ARRAY_ARGS = ("activations", "preactivations", "gradients", "params")
+
+
+class Monitor:
+    """Keep compact statistics of a training run and report numerical problems.
+
+    Call :meth:`observe` once per step, after backward and before the optimizer update;
+    read :attr:`findings`. A finding is reported once, when it starts, and then updated
+    (``last_step``, ``count``, worst ``evidence``); see `gradcheck.monitor.findings.FINDINGS`
+    for the codes and `gradcheck.monitor.detectors` for the rules.
+
+    Parameters
+    ----------
+    schedule : callable or None
+        ``step -> bool``: observe only the steps where it is true (default: every step).
+    seed : int
+        Seed of the fixed sample of entries used for the sample statistics.
+    max_points : int
+        The series in :meth:`to_dict` are downsampled to at most this many rows.
+    **thresholds
+        Overrides of `gradcheck.monitor.detectors.THRESHOLDS` (e.g. ``window=10``).
+
+    Notes
+    -----
+    Protocol: ``observe`` is called after backward and before the optimizer update, so
+    the parameters at step t minus those at step t-1 are the update made from the gradient
+    of step t-1; `ascent` compares the two. Called after the update instead, the rule still
+    works, more weakly (consecutive gradients are correlated).
+
+    NaN / Inf origin (one finding per run, named by the first array holding one): the
+    parameters, then the forward pass (each pre-activation just before its activation),
+    then the loss (name ``"loss"``), then the gradients in backward order (reverse of the
+    order given). See `gradcheck.monitor.observation`.
+
+    Cost: arrays of up to ``full_size`` entries are read in full (one BLAS dot: norm and
+    NaN/Inf test); larger ones through a fixed sample of ``sample_size`` entries, and in
+    full at any step where a sample or the loss is not finite. Statistics are kept, never
+    the arrays: memory stays bounded (the series are thinned past ``2 * max_points``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mon = Monitor()
+    >>> a = np.ones((4, 3))
+    >>> a[0, 1] = np.nan
+    >>> _ = mon.observe(0, loss=1.0, activations={"h1": a})
+    >>> [(f.code, f.name, f.step) for f in mon.findings]
+    [('nan', 'h1', 0)]
+    """
+
+    def __init__(
+        self,
+        *,
+        schedule: Callable[[int], bool] | None = None,
+        seed: int = 0,
+        max_points: int = 5000,
+        **thresholds: float,
+    ) -> None:
+        self.thresholds = _validate_thresholds(thresholds)
+        self.schedule = schedule
+        self.seed = int(seed)
+        self.max_points = int(max_points)
+        self.findings: list[Finding] = []
+        self._by_key: dict[tuple, Finding] = {}
+        self._history = History()
+        self._series = Series(capacity=max(2 * self.max_points, 2))
+        self._first_histograms: dict | None = None
+        self._last: tuple[int, dict, dict] | None = None
+
+    def __repr__(self) -> str:
+        codes = ", ".join(f"{f.code}@{f.step}" for f in self.findings) or "no findings"
+        return f"Monitor({len(self._series)} observations; {codes})"
+
+    def observe(
+        self,
+        step: int,
+        *,
+        loss: Any = None,
+        activations: Mapping[str, Any] | None = None,
+        preactivations: Mapping[str, Any] | None = None,
+        gradients: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> list[Finding]:
+        """Record one step; return the findings that started at it.
+
+        Parameters
+        ----------
+        step : int
+            The step number (increasing).
+        loss : float or None
+            The loss of this step.
+        activations, preactivations, gradients, params : mapping or None
+            Names -> arrays, in forward order (batch along axis 0 for activations). The
+            arrays are not kept: the monitor copies the few entries it needs.
+
+        Returns
+        -------
+        list of Finding
+            The findings that are new at this step (already appended to `findings`).
+        """
+        arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
+        if self.schedule is not None and not self.schedule(step):
+            return []
+        with np.errstate(all="ignore"):
+            obs = collect(step, _as_loss(loss), arrays, self.thresholds, self.seed)
+            derive(obs, self._history, self.thresholds)
+            new = self._detect(obs)
+            self._record(obs)
+        return new
+
+    def _detect(self, obs: Any) -> list[Finding]:
+        new = []
+        for detector in DETECTORS:
+            code = detector.__name__.removeprefix("detect_")
+            for name, evidence, score, severity, start in detector(
+                obs, self._history, self.thresholds
+            ):
+                key = (code,) if code in ONE_PER_RUN else (code, name)
+                found = self._by_key.get(key)
+                if found is None:
+                    found = make_finding(
+                        code, name, start, evidence, severity=severity, score=score
+                    )
+                    found.last_step = obs.step
+                    self._by_key[key] = found
+                    self.findings.append(found)
+                    new.append(found)
+                else:
+                    score = -math.inf if code in FIRST_EVIDENCE else score
+                    update_finding(found, obs.step, evidence, severity=severity, score=score)
+        return new
+
+    def _record(self, obs: Any) -> None:
+        public = {k: v for k, v in obs.metrics.items() if not k.startswith("_")}
+        self._series.append(obs.step, obs.loss, public)
+        samples = (
+            {n: s.sample for n, s in obs.activations.items()},
+            {n: s.sample for n, s in obs.gradients.items()},
+        )
+        self._last = (obs.step, *samples)
+        if self._first_histograms is None:
+            self._first_histograms = self._histograms(self._last)
+
+    def _histograms(self, last: tuple[int, dict, dict]) -> dict:
+        step, activations, gradients = last
+        bins = int(self.thresholds["histogram_bins"])
+        return {
+            "step": step,
+            "activations": {n: st.histogram(s, bins) for n, s in activations.items()},
+            "gradients": {n: st.histogram(s, bins) for n, s in gradients.items()},
+        }
+
+    def to_dict(self) -> dict:
+        """Return the JSON-safe record of the run: findings, thresholds and series."""
+        series = self._series.to_dict(self.max_points)
+        histograms = {}
+        if self._last is not None:
+            with np.errstate(all="ignore"):
+                histograms = {"first": self._first_histograms, "last": self._histograms(self._last)}
+        series["histograms"] = histograms
+        return {
+            "kind": "monitor",
+            "findings": [f.to_dict() for f in self.findings],
+            "thresholds": to_jsonable(self.thresholds),
+            "series": series,
+        }
+
+    def report(self, path: str) -> Any:
+        """Write the report to `path` (.md, .html or .json by suffix) with gradcheck.report."""
+        from gradcheck.report import save_monitor_report
+
+        return save_monitor_report(self, path)
+
+
+def _validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
+    unknown = sorted(set(thresholds) - set(THRESHOLDS))
+    if unknown:
+        valid = ", ".join(THRESHOLDS)
+        raise InvalidArgumentError(
+            f"Unknown monitor threshold(s) {', '.join(map(repr, unknown))}; valid names: {valid}."
+        )
+    merged = dict(THRESHOLDS)
+    for name, value in thresholds.items():
+        number = isinstance(value, int | float | np.integer | np.floating)
+        if not number or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+            raise InvalidArgumentError(
+                f"Monitor threshold `{name}` must be a finite number > 0; got {name}={value!r}."
+            )
+        if name in INTEGER_THRESHOLDS and value != int(value):
+            raise InvalidArgumentError(f"Monitor threshold `{name}` must be whole; got {value!r}.")
+        merged[name] = int(value) if name in INTEGER_THRESHOLDS else float(value)
+    return merged
+
+
+def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping]:
+    if isinstance(step, bool) or not isinstance(step, int | np.integer):
+        raise InvalidTypeError(f"`step` must be an int; got {step!r} ({type(step).__name__}).")
+    if loss is not None and np.size(loss) != 1:
+        raise InvalidArgumentError(
+            f"`loss` must be one number; got an array of shape {np.shape(loss)}. Pass the mean "
+            "(or the sum) of the per-sample losses."
+        )
+    arrays = {}
+    for name, mapping in zip(ARRAY_ARGS, mappings, strict=True):
+        if mapping is not None and not isinstance(mapping, Mapping):
+            raise InvalidTypeError(
+                f"`{name}` must be a dict of name -> array in forward order; got "
+                f"{type(mapping).__name__}. Try `{name}={{'layer1': a1, 'layer2': a2}}`."
+            )
+        arrays[name] = mapping or {}
+    return arrays
+
+
+def _as_loss(loss: Any) -> float | None:
+    if loss is None:
+        return None
+    value = np.asarray(loss).reshape(-1)[0]
+    return float(value.real) if np.iscomplexobj(value) else float(value)

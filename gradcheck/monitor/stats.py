@@ -1,0 +1,229 @@
+"""Compact per-step statistics of named arrays, computed in few vectorized passes.
+
+An array of up to ``full_size`` entries is read once by a BLAS dot product (its squared
+norm, which is also a NaN / Inf test). Everything else (zero, underflow and saturation
+fractions, histograms, update directions), and the norm of larger arrays, uses a fixed,
+seeded sample of at most ``sample_size`` entries per array, so the cost per step does not
+grow with the layer's width. When any sample or the loss holds a NaN or an Inf, the monitor
+reads every array of that step in full, so the origin it names is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+
+@dataclass
+class ArrayStats:
+    """Statistics of one array at one step (`sample` is a private copy of some entries)."""
+
+    size: int
+    n_nan: int
+    n_inf: int
+    norm: float
+    rms: float
+    peak: float | None  # max |finite entry|, only when the norm exceeds the limit (else None)
+    sample: np.ndarray
+    zero_fraction: float = 0.0
+    underflow_fraction: float = 0.0
+    min_abs: float = math.inf  # smallest nonzero magnitude in the sample
+
+
+def as_float_array(value: object) -> np.ndarray:
+    """Return `value` as a real floating array (ints become float64, complex its modulus)."""
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "f":
+        return array
+    return np.abs(array) if kind == "c" else array.astype(np.float64)
+
+
+_BLOCK = 64  # entries per sampled run: 8 cache lines of float64, read by the prefetcher
+
+
+@lru_cache(maxsize=256)
+def sample_indices(size: int, k: int, seed: int) -> np.ndarray | None:
+    """Sorted indices of `k` of `size` entries (None when the array is small).
+
+    The sample is ``k // 64`` runs of 64 consecutive entries at random, non-overlapping
+    places: after a training step the arrays are out of cache, and runs cost a tenth of
+    the memory traffic of `k` scattered entries.
+    """
+    if size <= k:
+        return None
+    blocks = max(1, k // _BLOCK)
+    width = k // blocks
+    rng = np.random.default_rng([seed, size])
+    starts = np.sort(rng.choice(size // width, size=blocks, replace=False)) * width
+    return (starts[:, None] + np.arange(width)).reshape(-1)
+
+
+def take_sample(flat: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+    """Return a private float copy of the sampled entries of a flat array."""
+    out = flat.copy() if idx is None else flat[idx]
+    return out if out.dtype.itemsize >= 4 else out.astype(np.float32)
+
+
+# OpenBLAS runs dot products of more than 10000 entries on several threads, which stall
+# when the machine is busy: chunks keep each call on the calling thread.
+_CHUNK = 8192
+
+
+def _squared_norm(flat: np.ndarray) -> float:
+    work = flat if flat.dtype.itemsize >= 4 else flat.astype(np.float32)
+    if work.size <= _CHUNK:
+        return float(np.dot(work, work))
+    chunks = (work[i : i + _CHUNK] for i in range(0, work.size, _CHUNK))
+    return sum(float(np.dot(c, c)) for c in chunks)
+
+
+def summarize(
+    value: object,
+    *,
+    limit: float,
+    seed: int,
+    k: int,
+    tiny: float | None = None,
+    full_size: int = 2**16,
+) -> ArrayStats:
+    """Return the statistics of one array.
+
+    Parameters
+    ----------
+    value : array_like
+        The array (any float dtype; copied where kept).
+    limit : float
+        Magnitude above which the exact peak is computed (for the overflow detector).
+    seed, k : int
+        The sample: `k` entries chosen with `seed` (all entries when there are fewer).
+    tiny : float or None
+        Underflow threshold; None skips the sample statistics (parameters need none).
+    full_size : int
+        Arrays up to this size are read in full (exact norm, NaN and Inf counts); larger
+        ones only through their sample, unless the sample holds a NaN or an Inf.
+
+    Notes
+    -----
+    The squared norm of a fully read array comes from one BLAS dot product, which is also
+    the NaN / Inf test: the sum is finite exactly when every entry is (barring overflow of
+    the sum itself, which a second pass then resolves).
+    """
+    flat = as_float_array(value).reshape(-1)
+    size = int(flat.size)
+    sample = take_sample(flat, sample_indices(size, k, seed))
+    if size == 0:
+        return ArrayStats(0, 0, 0, 0.0, 0.0, None, sample)
+    sample_sumsq = _squared_norm(sample) if size > full_size else math.nan
+    if math.isfinite(sample_sumsq):
+        if sample.dtype != np.float64:  # float32 sums of squares lose digits or overflow
+            sample_sumsq = _squared_norm(sample.astype(np.float64))
+        rms = math.sqrt(sample_sumsq / sample.size)
+        norm = rms * math.sqrt(size)
+        stats = ArrayStats(size, 0, 0, norm, rms, _peak(sample) if norm > limit else None, sample)
+    else:
+        stats = _full(flat, sample, limit)
+    if tiny is not None:
+        _sample_fractions(stats, tiny)
+    return stats
+
+
+def _peak(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.max(np.abs(finite))) if finite.size else 0.0
+
+
+def _full(flat: np.ndarray, sample: np.ndarray, limit: float) -> ArrayStats:
+    size, finite = int(flat.size), None
+    sumsq, n_nan, n_inf = _squared_norm(flat), 0, 0
+    if not math.isfinite(sumsq):
+        finite = np.isfinite(flat)
+        n_nan = int(np.count_nonzero(np.isnan(flat)))
+        n_inf = size - int(np.count_nonzero(finite)) - n_nan
+        sumsq = float(np.sum(np.square(flat[finite], dtype=np.float64)))
+    norm = math.sqrt(sumsq)
+    peak = _peak(flat if finite is None else flat[finite]) if norm > limit else None
+    return ArrayStats(size, n_nan, n_inf, norm, norm / math.sqrt(size), peak, sample)
+
+
+def _sample_fractions(stats: ArrayStats, tiny: float) -> None:
+    values = stats.sample
+    if stats.n_nan or stats.n_inf:
+        values = values[np.isfinite(values)]
+    if values.size == 0:
+        return
+    magnitude = np.abs(values)
+    n_nonzero = int(np.count_nonzero(magnitude))
+    n_small = int(np.count_nonzero(magnitude < tiny)) - (values.size - n_nonzero)
+    stats.zero_fraction = 1.0 - n_nonzero / values.size
+    if n_nonzero:
+        stats.underflow_fraction = n_small / n_nonzero
+    if n_small:  # the smallest nonzero magnitude, for the message
+        stats.min_abs = float(magnitude[magnitude > 0].min())
+
+
+def saturation(sample: np.ndarray, eps: float) -> tuple[float, str]:
+    """Fraction of entries within `eps` of the bounds of a squashing function, and the bounds.
+
+    A layer counts as squashing only when all its values lie in [-1, 1]: in [0, 1] the bounds
+    are 0 and 1 (sigmoid-like; exact zeros are left to the dead-unit rule), otherwise -1 and 1
+    (tanh-like). Unbounded outputs (ReLU, linear) are never saturated.
+    """
+    if sample.size == 0:
+        return 0.0, ""
+    values, low, high = sample, float(sample.min()), float(sample.max())
+    if not (math.isfinite(low) and math.isfinite(high)):
+        values = sample[np.isfinite(sample)]
+        if values.size == 0:
+            return 0.0, ""
+        low, high = float(values.min()), float(values.max())
+    if low < -1.0 - eps or high > 1.0 + eps:
+        return 0.0, ""
+    if low >= 0.0:
+        near = (values > 1.0 - eps) | ((values > 0.0) & (values < eps))
+        return float(np.count_nonzero(near)) / values.size, "0 and 1"
+    return float(np.count_nonzero(np.abs(values) > 1.0 - eps)) / values.size, "-1 and 1"
+
+
+def alive_units(
+    value: object, max_size: float = math.inf, *, all_alive: bool = False
+) -> np.ndarray | None:
+    """Boolean per unit (columns; batch along axis 0): nonzero on at least one sample.
+
+    Arrays above `max_size` entries are judged on their first rows only (at least one):
+    over the window of observations a unit still meets many samples. `all_alive` skips the
+    pass (the caller knows the array has no zeros to speak of).
+    """
+    array = np.asarray(value)
+    if array.ndim < 2 or array.size == 0:
+        return None
+    table = array.reshape(array.shape[0], -1)
+    if all_alive:
+        return np.ones(table.shape[1], dtype=bool)
+    rows = max(1, int(min(max_size, array.size) // table.shape[1]))
+    return np.any(table[:rows], axis=0)
+
+
+def histogram(sample: np.ndarray, bins: int) -> dict[str, list[float]]:
+    """Histogram of the finite entries of a sample: ``{"edges": [...], "counts": [...]}``."""
+    values = sample[np.isfinite(sample)].astype(np.float64)
+    if values.size == 0:
+        return {"edges": [], "counts": []}
+    try:
+        counts, edges = np.histogram(values, bins=bins)
+    except ValueError:  # a range too narrow or too wide (near the dtype's limits) to split
+        return {"edges": [float(values.min()), float(values.max())], "counts": [values.size]}
+    return {"edges": edges.tolist(), "counts": counts.tolist()}
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine of the angle between two vectors (nan when either is zero or non-finite)."""
+    if a.dtype != np.float64 or b.dtype != np.float64:
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    denominator = math.sqrt(float(np.dot(a, a)) * float(np.dot(b, b)))
+    if not denominator > 0 or not math.isfinite(denominator):
+        return math.nan
+    return float(np.dot(a, b)) / denominator

@@ -1,0 +1,212 @@
+"""Per-entry finite differences with error estimates: the driver over the engine.
+
+:func:`probe_entries` differentiates chosen entries of one leaf with the requested
+method, derives each entry's allowed error from :mod:`gradcheck.numeric.estimates`, and
+re-examines only the entries whose discrepancy rounding alone cannot explain: those get
+central differences at a second, halved step (a measured truncation error) and the
+one-sided kink test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from gradcheck.numeric import estimates as est
+from gradcheck.numeric.differences import entry_values
+from gradcheck.numeric.stencils import METHOD_ORDER, STENCILS, level_offsets
+from gradcheck.numeric.steps import base_step, entry_steps
+
+_CENTRAL = STENCILS["central"]
+
+
+class Context(NamedTuple):
+    """What every probe needs: the evaluator, the loss at x, its noise, the steps."""
+
+    evaluate: Callable[[], float]
+    f0: float
+    sigma: float
+    eps_analytic: float
+    eps: float | None = None
+    imag: Callable[[], float] | None = None
+    gradient_scale: float = 0.0
+    eps_eval: float = float(np.finfo(np.float64).eps)
+    on_entry: Callable[[], None] | None = None
+
+
+class EntryEstimate(NamedTuple):
+    """Numeric derivatives, allowed errors and kink flags of a set of entries."""
+
+    numeric: np.ndarray
+    allowed: np.ndarray
+    kink: np.ndarray
+
+
+class _Level(NamedTuple):
+    numeric: np.ndarray
+    coeff_norm: np.ndarray
+    values: np.ndarray
+    taken: np.ndarray
+
+
+def _sigma(ctx: Context, *levels: _Level) -> np.ndarray:
+    """Per-entry loss noise: the measured one, or the rounding of the largest value seen."""
+    largest = np.max([np.max(np.abs(lv.values), axis=1) for lv in levels], axis=0)
+    return np.maximum(ctx.sigma, ctx.eps_eval * largest)
+
+
+def _level(ctx: Context, leaf: np.ndarray, indices: np.ndarray, h: np.ndarray, offsets, weights):
+    x = leaf.reshape(-1)[indices]
+    offsets_arr = np.asarray(offsets)
+    perturbed = (x[:, None] + (offsets_arr[None, :] * h[:, None]).astype(x.dtype)).astype(x.dtype)
+    taken = (perturbed - x[:, None]).astype(float)
+    values = np.full(perturbed.shape, ctx.f0)
+    columns = [k for k, offset in enumerate(offsets) if offset != 0]
+    entry_values(ctx.evaluate, leaf, indices, perturbed, columns, values, ctx.on_entry)
+    w = np.asarray(weights)
+    hbar = taken @ w
+    return _Level(values @ w / hbar, np.sqrt(np.sum(w**2)) / np.abs(hbar), values, taken)
+
+
+def probe_entries(
+    ctx: Context, leaf: np.ndarray, indices: np.ndarray, analytic: np.ndarray, method: str
+) -> EntryEstimate:
+    """Differentiate the entries `indices` (flat) of `leaf` and estimate the allowed errors.
+
+    Parameters
+    ----------
+    ctx : Context
+        Evaluator, loss at the unperturbed point and its noise.
+    leaf : ndarray
+        A leaf of the private copy (perturbed in place, restored exactly).
+    indices : ndarray of int
+        Flat indices to check.
+    analytic : ndarray
+        The analytic derivatives of those entries.
+    method : str
+        A key of :data:`gradcheck.numeric.stencils.METHOD_ORDER`.
+
+    Returns
+    -------
+    EntryEstimate
+        ``numeric``, ``allowed`` (the error a correct gradient may show) and ``kink``.
+    """
+    indices = np.asarray(indices, dtype=np.intp)
+    analytic = np.asarray(analytic, dtype=float)
+    if method == "complex":
+        return _complex_entries(ctx, leaf, indices, analytic)
+    stencil = STENCILS[method]
+    h = entry_steps(leaf.reshape(-1)[indices], METHOD_ORDER[method], ctx.eps)
+    levels = [
+        _level(ctx, leaf, indices, h, level_offsets(stencil, lv), stencil.weights)
+        for lv in range(stencil.levels)
+    ]
+    a_rnd = est.analytic_rounding(analytic, ctx.eps_analytic)
+    sigma = _sigma(ctx, *levels)
+    trusted = None
+    if stencil.levels == 1:
+        numeric, error, norm = levels[0].numeric, 0.0, levels[0].coeff_norm
+    else:
+        numeric, error, w = est.romberg([lv.numeric for lv in levels], stencil.order)
+        norm = np.sqrt(sum((wl * lv.coeff_norm) ** 2 for wl, lv in zip(w, levels, strict=True)))
+        trusted = _trusted(sigma, levels)
+    allowed = est.allowed_error(error, est.rounding_bound(sigma, norm), a_rnd)
+    result = EntryEstimate(numeric, allowed, np.zeros(len(indices), dtype=bool))
+    suspicious = np.abs(numeric - analytic) > allowed
+    if method == "central":  # wider stencils would flag mere curvature
+        suspicious |= _kink_candidates(ctx, levels[0])
+    suspicious = np.flatnonzero(suspicious)
+    if suspicious.size:
+        first = levels[0] if method == "central" else None
+        _refine(ctx, leaf, indices, analytic, suspicious, first, result, trusted)
+    return result
+
+
+def _trusted(sigma: np.ndarray, levels: list[_Level]) -> np.ndarray:
+    """Entries whose Richardson levels behave asymptotically: its own error estimate holds."""
+    d = [lv.numeric for lv in levels]
+    rnd = [est.rounding_bound(sigma, lv.coeff_norm) for lv in levels]
+    return est.asymptotic(d[0] - d[1], d[1] - d[2], 4 * (rnd[0] + 2 * rnd[1] + rnd[2]))
+
+
+def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None) -> None:
+    """Central differences at h and h/2 on `rows`: measured truncation and the kink test.
+
+    The verdict of these entries then rests on the central estimate and its measured
+    truncation error (a Richardson or one-sided stencil that straddles a nearby kink
+    cannot certify an entry; the short central one can), except where a `trusted`
+    Richardson estimate agrees with it: then Richardson's own, tighter, error stands.
+    """
+    sub = indices[rows]
+    h = entry_steps(leaf.reshape(-1)[sub], 2, ctx.eps)
+    if first is None:
+        coarse = _level(ctx, leaf, sub, h, _CENTRAL.offsets, _CENTRAL.weights)
+    else:
+        coarse = _Level(*(part[rows] for part in first))
+    fine = _level(ctx, leaf, sub, h, level_offsets(_CENTRAL, 1), _CENTRAL.weights)
+    result.kink[rows] = _kinks(ctx, coarse, fine)
+    a = analytic[rows]
+    trunc = est.truncation(coarse.numeric - a, fine.numeric - a, 2)
+    rounding = est.rounding_bound(_sigma(ctx, coarse, fine), coarse.coeff_norm + fine.coeff_norm)
+    allowed = est.allowed_error(trunc, rounding, est.analytic_rounding(a, ctx.eps_analytic))
+    # keep the primary estimate where the short central one vouches for it; the allowed
+    # error grows by their distance (no verdict stricter than the central one), unless a
+    # trusted Richardson estimate keeps its own error estimate
+    primary = result.numeric[rows]
+    distance = np.abs(primary - coarse.numeric)
+    keep = distance <= allowed
+    own = keep & (trusted[rows] if trusted is not None else False)
+    result.numeric[rows] = np.where(keep, primary, coarse.numeric)
+    result.allowed[rows] = np.where(
+        own, result.allowed[rows], np.where(keep, allowed + distance, allowed)
+    )
+
+
+def _one_sided_gap(ctx: Context, level: _Level) -> tuple[np.ndarray, np.ndarray]:
+    minus, plus = level.taken[:, 0], level.taken[:, 1]
+    forward = (level.values[:, 1] - ctx.f0) / plus
+    backward = (ctx.f0 - level.values[:, 0]) / -minus
+    noise = np.sqrt(1 / plus**2 + (1 / plus - 1 / minus) ** 2 + 1 / minus**2)
+    return forward - backward, noise
+
+
+def _kink_candidates(ctx: Context, level: _Level) -> np.ndarray:
+    """Entries whose one-sided differences disagree beyond rounding and mild curvature."""
+    gap, noise = _one_sided_gap(ctx, level)
+    minus, plus = level.taken[:, 0], level.taken[:, 1]
+    one_sided = (
+        np.abs(level.values[:, 1] - ctx.f0) / plus + np.abs(ctx.f0 - level.values[:, 0]) / -minus
+    )
+    return (np.abs(gap) > est.allowed_error(est.rounding_bound(_sigma(ctx, level), noise))) & (
+        np.abs(gap) > est.KINK_SCREEN * one_sided
+    )
+
+
+def _kinks(ctx: Context, coarse: _Level, fine: _Level) -> np.ndarray:
+    gap_coarse, noise_coarse = _one_sided_gap(ctx, coarse)
+    gap_fine, noise_fine = _one_sided_gap(ctx, fine)
+    noise = np.sqrt(noise_fine**2 + (0.5 * noise_coarse) ** 2)
+    noise = est.rounding_bound(_sigma(ctx, coarse, fine), noise)
+    return est.kink_mask(gap_coarse, gap_fine, noise)
+
+
+def complex_steps(x: np.ndarray, eps: float | None) -> np.ndarray:
+    """Return complex-step sizes: tiny (no cancellation), ``eps`` scaled if given."""
+    base = eps if eps is not None else base_step(np.float64, 2) ** 4
+    return base * np.maximum(1.0, np.abs(x.real))
+
+
+def _complex_entries(ctx: Context, leaf, indices, analytic) -> EntryEstimate:
+    x = leaf.reshape(-1)[indices]
+    h = complex_steps(x, ctx.eps).astype(x.real.dtype)
+    perturbed = (x + 1j * h)[:, None].astype(leaf.dtype)
+    values = np.zeros((len(indices), 1))
+    entry_values(ctx.imag, leaf, indices, perturbed, [0], values, ctx.on_entry)
+    numeric = values[:, 0] / h
+    scale = np.abs(numeric) + np.abs(analytic) + ctx.gradient_scale
+    allowed = est.allowed_error(
+        est.rounding_bound(ctx.eps_eval, scale), est.analytic_rounding(analytic, ctx.eps_analytic)
+    )
+    return EntryEstimate(numeric, allowed, np.zeros(len(indices), dtype=bool))

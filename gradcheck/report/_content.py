@@ -1,0 +1,305 @@
+"""The report's content as renderer-neutral blocks (headings, texts, tables, lists).
+
+Markdown and HTML render the same blocks, so both show the same tables. Cells are plain,
+unescaped strings; a newline inside a cell is a line break.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradcheck.report._format import (
+    MISSING,
+    check_title,
+    fmt_evidence,
+    fmt_index,
+    fmt_num,
+    fmt_passed,
+    fmt_steps,
+    sorted_findings,
+)
+
+WORST_ENTRIES = 10
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading; `level` 2 is a top section; `status` "pass"/"fail" adds a badge."""
+
+    level: int
+    text: str
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Text:
+    """A paragraph; `status` ("pass", "fail", "note") styles it."""
+
+    text: str
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Image:
+    """A plot image file (Markdown only): its title and relative path."""
+
+    title: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Items:
+    """A bulleted list."""
+
+    items: list
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table; `statuses` styles each row ("error", "warning", "fail", ""...).
+
+    `stack` marks a text-heavy table that a narrow screen shows as one card per row.
+    """
+
+    headers: list
+    rows: list
+    statuses: list = field(default_factory=list)
+    stack: bool = False
+
+
+def findings_blocks(monitor: dict | None) -> list:
+    """Return the findings section: one table, errors first."""
+    blocks: list = [Heading(2, "Training findings")]
+    if monitor is None:
+        return blocks + [Text("No training monitor in this run.", "note")]
+    findings = sorted_findings(monitor)
+    if not findings:
+        return blocks + [Text("The monitor found nothing to report.", "pass")]
+    rows = [_finding_row(f) for f in findings]
+    headers = ["Severity", "Code", "Step", "Where", "What happened (evidence)", "Suggestion"]
+    statuses = [str(f.get("severity", "")) for f in findings]
+    return blocks + [Table(headers, rows, statuses, stack=True)]
+
+
+def _finding_row(finding: dict) -> list[str]:
+    message = str(finding.get("message") or "")
+    evidence = fmt_evidence(finding.get("evidence"))
+    return [
+        str(finding.get("severity") or MISSING),
+        str(finding.get("code") or MISSING),
+        fmt_steps(finding),
+        str(finding.get("name") or MISSING),
+        f"{message}\n{evidence}" if evidence else message,
+        str(finding.get("suggestion") or ""),
+    ]
+
+
+def checks_blocks(checks: list) -> list:
+    """Return the gradient-check section: one subsection per check."""
+    blocks: list = [Heading(2, "Gradient checks")]
+    if not checks:
+        return blocks + [Text("No gradient checks in this run.", "note")]
+    for position, check in enumerate(checks):
+        if check.get("kind") == "layer_check":
+            blocks += layer_check_blocks(check, position)
+        else:
+            blocks += gradient_check_blocks(check, position)
+    return blocks
+
+
+def gradient_check_blocks(check: dict, position: int, level: int = 3) -> list:
+    """Return the blocks of one ``gradient_check`` dict: summary, params, worst, diagnoses."""
+    status = _status(check.get("passed"))
+    blocks: list = [
+        Heading(level, check_title(check, position), status),
+        Text(_check_summary(check)),
+    ]
+    params = check.get("params") or []
+    if params:
+        headers = ["Parameter", "Shape", "Result", "Max rel. error", "Checked", "Failed"]
+        rows = [_param_row(p) for p in params]
+        blocks.append(Table(headers, rows, [_status(p.get("passed")) for p in params]))
+    blocks += failures_blocks(check.get("failures") or [], check.get("n_failures"), level + 1)
+    blocks += diagnoses_blocks(check.get("diagnoses") or [], level + 1)
+    blocks += _kinks_blocks(check.get("kinks") or [])
+    notes = [str(n) for n in check.get("notes") or []]
+    return blocks + ([Items(notes)] if notes else [])
+
+
+def _check_summary(check: dict) -> str:
+    parts = [
+        f"max relative error {fmt_num(check.get('max_rel_error'))}",
+        f"{fmt_num(check.get('n_evaluations'))} loss evaluations",
+        f"method {check.get('method') or MISSING}",
+        f"mode {check.get('mode') or MISSING}",
+    ]
+    dtype, evaluated = check.get("dtype"), check.get("evaluated_dtype")
+    if dtype:
+        parts.append(f"dtype {dtype}" + (f" (evaluated in {evaluated})" if evaluated else ""))
+    return ", ".join(parts) + "."
+
+
+def _param_row(param: dict) -> list[str]:
+    shape = param.get("shape")
+    return [
+        str(param.get("path") or "(bare array)"),
+        fmt_index(shape) if shape is not None else MISSING,
+        fmt_passed(param.get("passed")),
+        fmt_num(param.get("max_rel_error")),
+        fmt_num(param.get("checked")),
+        fmt_num(param.get("failed")),
+    ]
+
+
+def failures_blocks(failures: list, n_failures: Any, level: int, label: str = "") -> list:
+    """Return the worst-entries table (at most ``WORST_ENTRIES`` rows)."""
+    if not failures:
+        return []
+    total = n_failures if isinstance(n_failures, int) else len(failures)
+    shown = failures[:WORST_ENTRIES]
+    heading = f"Worst entries ({len(shown)} of {total} failing)"
+    headers = ["Parameter", "Index", "Analytic", "Numeric", "Error", "Tolerance", "Error / tol."]
+    rows = [_failure_row(f, label) for f in shown]
+    return [Heading(level, heading), Table(headers, rows, ["fail"] * len(rows))]
+
+
+def _failure_row(failure: dict, label: str) -> list[str]:
+    path = str(failure.get("path") or "")
+    name = f"{label} {path}".strip() if label else (path or "(bare array)")
+    return [
+        name,
+        fmt_index(failure.get("index")),
+        fmt_num(failure.get("analytic"), 6),
+        fmt_num(failure.get("numeric"), 6),
+        fmt_num(failure.get("error")),
+        fmt_num(failure.get("tolerance")),
+        fmt_num(failure.get("ratio")),
+    ]
+
+
+def diagnoses_blocks(diagnoses: list, level: int) -> list:
+    """Return the diagnoses table: best hypothesis first."""
+    if not diagnoses:
+        return []
+    headers = ["Diagnosis", "Where", "Confidence", "Hypothesis", "Evidence"]
+    rows = [
+        [
+            str(d.get("kind") or MISSING),
+            str(d.get("path") or MISSING),
+            fmt_num(d.get("confidence"), 2),
+            str(d.get("message") or ""),
+            fmt_evidence(d.get("evidence")),
+        ]
+        for d in diagnoses
+    ]
+    return [Heading(level, "Diagnoses"), Table(headers, rows, stack=True)]
+
+
+def _kinks_blocks(kinks: list) -> list:
+    if not kinks:
+        return []
+    shown = ", ".join(
+        f"{k.get('path') or '(bare array)'} {fmt_index(k.get('index'))}" for k in kinks[:8]
+    )
+    more = f" and {len(kinks) - 8} more" if len(kinks) > 8 else ""
+    return [
+        Text(
+            f"{len(kinks)} kink(s) — non-differentiable points, not counted as failures: "
+            f"{shown}{more}.",
+            "note",
+        )
+    ]
+
+
+def layer_check_blocks(check: dict, position: int) -> list:
+    """Return the blocks of one ``layer_check`` dict: the per-layer table, then failing layers."""
+    layers = check.get("layers") or []
+    title = check_title(check, position)
+    blocks: list = [Heading(3, title, _status(check.get("passed"))), Text(_layers_summary(check))]
+    headers = [
+        "#",
+        "Layer",
+        "Kind",
+        "Result",
+        "Max rel. error",
+        "Params",
+        "Batch-independent",
+        "Verdict",
+    ]
+    rows = [_layer_row(layer) for layer in layers]
+    statuses = [_status(layer.get("passed")) for layer in layers]
+    blocks.append(Table(headers, rows, statuses, stack=True))
+    for layer in layers:
+        if layer.get("passed") is False:
+            blocks += _failing_layer_blocks(layer)
+    return blocks
+
+
+def _layers_summary(check: dict) -> str:
+    layers = check.get("layers") or []
+    failed = [layer for layer in layers if layer.get("passed") is False]
+    first = check.get("first_failure")
+    where = next((lay.get("name") for lay in layers if lay.get("index") == first), None)
+    text = f"{len(layers)} layers checked, {len(failed)} failed"
+    if first is not None:
+        text += f"; the first failure is layer {first}" + (f" ({where})" if where else "")
+    return text + f"; {fmt_num(check.get('n_evaluations'))} evaluations."
+
+
+def _layer_row(layer: dict) -> list[str]:
+    return [
+        fmt_num(layer.get("index")),
+        str(layer.get("name") or MISSING),
+        str(layer.get("kind") or MISSING),
+        fmt_passed(layer.get("passed")),
+        fmt_num(layer.get("max_rel_error")),
+        fmt_num(layer.get("n_params")),
+        fmt_num(layer.get("batch_independent")),
+        str(layer.get("verdict") or ""),
+    ]
+
+
+def _failing_layer_blocks(layer: dict) -> list:
+    blocks: list = [Heading(4, f"Layer {fmt_num(layer.get('index'))}: {layer.get('name')}", "fail")]
+    if layer.get("verdict"):
+        blocks.append(Text(str(layer["verdict"]), "fail"))
+    subreports = [("input", layer.get("input_gradient")), ("", layer.get("params"))]
+    diagnoses = list(layer.get("diagnoses") or [])
+    for label, sub in subreports:
+        if isinstance(sub, dict):
+            blocks += failures_blocks(
+                sub.get("failures") or [], sub.get("n_failures"), 5, "∂input" if label else ""
+            )
+            diagnoses += [d for d in sub.get("diagnoses") or [] if d not in diagnoses]
+    return blocks + diagnoses_blocks(diagnoses, 5)
+
+
+def context_blocks(data: dict) -> list:
+    """Return the configuration, environment and notes section."""
+    blocks: list = [Heading(2, "Run configuration and environment")]
+    config, env = data.get("config") or {}, data.get("environment") or {}
+    if config:
+        blocks += [Heading(3, "Configuration"), _key_value_table(config)]
+    if env:
+        blocks += [Heading(3, "Environment"), _key_value_table(env)]
+    notes = [str(n) for n in data.get("notes") or []]
+    if notes:
+        blocks += [Heading(3, "Notes"), Items(notes)]
+    return blocks
+
+
+def _key_value_table(mapping: dict) -> Table:
+    rows = [[str(k), _plain_value(v)] for k, v in mapping.items()]
+    return Table(["Key", "Value"], rows)
+
+
+def _plain_value(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(", ", ": "))
+    return fmt_num(value, 6)
+
+
+def _status(passed: Any) -> str:
+    return {True: "pass", False: "fail"}.get(passed, "")

@@ -1,0 +1,113 @@
+"""`gradcheck check FILE.py:FACTORY`: exit 0 pass / 1 fail / 2 bad input, text or JSON."""
+
+import json
+
+import pytest
+
+from gradcheck.cli import main
+
+TARGET = """
+import numpy as np
+
+def good():
+    return {"loss": lambda p: float(np.sum(p["w"] ** 3)),
+            "grad": lambda p: {"w": 3 * p["w"] ** 2},
+            "params": {"w": np.linspace(0.5, 1.5, 6)}}
+
+def bad():
+    problem = good()
+    problem["grad"] = lambda p: {"w": 6 * p["w"] ** 2}
+    return problem
+
+def wrong_keys():
+    return {"loss": None, "params": None}
+
+def not_a_dict():
+    return 42
+
+def layers():
+    return {"layers": [], "x": np.ones((2, 3))}
+"""
+
+
+@pytest.fixture
+def target(tmp_path):
+    path = tmp_path / "problem.py"
+    path.write_text(TARGET)
+    return path
+
+
+def test_passing_check_exits_0(target, capsys):
+    assert main(["check", f"{target}:good"]) == 0
+    assert "gradient check PASSED" in capsys.readouterr().out
+
+
+def test_failing_check_exits_1_and_explains(target, capsys):
+    assert main(["check", f"{target}:bad"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "worst entries" in out and "diagnoses" in out
+
+
+def test_json_output(target, capsys):
+    assert main(["check", f"{target}:bad", "--json", "--method", "richardson"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "gradient_check" and data["method"] == "richardson"
+    assert data["passed"] is False
+
+
+@pytest.mark.parametrize(
+    ("options", "mode"),
+    [
+        (["--sample", "3"], "sample"),
+        (["--sample", "0.5"], "sample"),
+        (["--directions", "2"], "directional"),
+    ],
+    ids=["sample-int", "sample-fraction", "directions"],
+)
+def test_modes(target, capsys, options, mode):
+    assert main(["check", f"{target}:good", "--json", "--seed", "1", *options]) == 0
+    assert json.loads(capsys.readouterr().out)["mode"] == mode
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("{target}", "`FILE.py:FACTORY` expected"),
+        ("{missing}:good", "does not exist"),
+        ("{target}:nope", "has no function `nope`; callables found: ['bad', 'good'"),
+        ("{target}:wrong_keys", "must return a dict with keys ['loss', 'grad', 'params']"),
+        ("{target}:not_a_dict", "got int"),
+    ],
+    ids=["no-factory", "missing-file", "missing-factory", "wrong-keys", "not-a-dict"],
+)
+def test_bad_input_exits_2_with_a_message(target, tmp_path, capsys, spec, message):
+    spec = spec.format(target=target, missing=tmp_path / "missing.py")
+    assert main(["check", spec]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_file_that_fails_to_import_exits_2(tmp_path, capsys):
+    path = tmp_path / "broken.py"
+    path.write_text("import not_a_module_xyz\n")
+    assert main(["check", f"{path}:f"]) == 2
+    assert "importing" in capsys.readouterr().err
+
+
+LAYER_TARGET = """
+import numpy as np
+from gradcheck.nn.layers import Activation, Dense
+
+def stack():
+    rng = np.random.default_rng(0)
+    return {"layers": [Dense(3, 4, rng=rng), Activation("tanh"), Dense(4, 2, rng=rng)],
+            "x": rng.standard_normal((5, 3))}
+"""
+
+
+def test_layer_factory_runs_check_layers(tmp_path, capsys):
+    pytest.importorskip("gradcheck.layers")
+    pytest.importorskip("gradcheck.nn.layers")
+    path = tmp_path / "stack.py"
+    path.write_text(LAYER_TARGET)
+    assert main(["check", f"{path}:stack", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "layer_check"

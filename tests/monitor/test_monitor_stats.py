@@ -1,0 +1,131 @@
+"""Statistics, schedules, findings table: against small oracles."""
+
+import math
+
+import numpy as np
+import pytest
+
+from gradcheck.errors import InvalidArgumentError
+from gradcheck.monitor import DETECTORS, FINDINGS, THRESHOLDS, every, logarithmic
+from gradcheck.monitor import stats as st
+from gradcheck.monitor.findings import make_finding, update_finding
+from gradcheck.monitor.observation import forward_order
+
+CODES = [
+    "nan", "inf", "overflow", "underflow", "dead_relu", "saturation", "vanishing_gradient",
+    "exploding_gradient", "loss_divergence", "loss_plateau", "ascent",
+]  # fmt: skip
+
+
+def test_codes_table_and_detectors_match_the_contract():
+    assert list(FINDINGS) == CODES
+    assert [d.__name__.removeprefix("detect_") for d in DETECTORS] == CODES
+    for severity, template, suggestion in FINDINGS.values():
+        assert severity in ("info", "warning", "error") and template and suggestion
+
+
+def test_summarize_small_array_is_exact():
+    a = np.array([[3.0, 0.0, 1e-40], [np.nan, -4.0, np.inf]])
+    s = st.summarize(a, limit=1.0, seed=0, k=4096, tiny=1e-30)
+    assert (s.size, s.n_nan, s.n_inf) == (6, 1, 1)
+    assert s.norm == pytest.approx(5.0) and s.peak == 4.0
+    assert s.zero_fraction == pytest.approx(0.25)
+    assert s.underflow_fraction == pytest.approx(1 / 3) and s.min_abs == 1e-40
+
+
+def test_summarize_large_array_uses_its_sample():
+    a = np.random.default_rng(0).standard_normal(300_000)
+    s = st.summarize(a, limit=1e300, seed=0, k=4096, tiny=1e-30, full_size=100_000)
+    assert s.sample.size == 4096
+    assert s.norm == pytest.approx(np.linalg.norm(a), rel=0.05)
+    a[::1000] = np.nan  # non-finite entries in the sample: read in full, counted exactly
+    s = st.summarize(a, limit=1e300, seed=0, k=4096, tiny=1e-30, full_size=100_000)
+    assert s.n_nan == 300
+
+
+def test_sample_indices_are_deterministic():
+    first = st.sample_indices(10_000, 100, 0)
+    assert np.array_equal(first, st.sample_indices(10_000, 100, 0))
+    assert st.sample_indices(50, 100, 0) is None
+
+
+def test_float16_and_int_arrays():
+    s = st.summarize(np.full(10, 300.0, dtype=np.float16), limit=1e9, seed=0, k=8)
+    assert math.isfinite(s.norm) and s.norm == pytest.approx(300 * math.sqrt(10))
+    assert st.as_float_array([1, 2]).dtype == np.float64
+
+
+SATURATION = {
+    "sigmoid-saturated": (np.array([1.0, 0.99999, 1e-9, 0.5]), 0.75, "0 and 1"),
+    "tanh-saturated": (np.array([-1.0, 0.9999, -0.2, 0.3]), 0.5, "-1 and 1"),
+    "relu-unbounded": (np.array([0.0, 0.0, 2.0, 1.0]), 0.0, ""),
+    "sigmoid-healthy": (np.array([0.2, 0.5, 0.7, 0.4]), 0.0, "0 and 1"),
+}
+
+
+@pytest.mark.parametrize("case", SATURATION.values(), ids=SATURATION.keys())
+def test_saturation(case):
+    values, fraction, bounds = case
+    assert st.saturation(values, 1e-3) == (pytest.approx(fraction), bounds)
+
+
+def test_alive_units():
+    a = np.zeros((3, 4))
+    a[1, 2] = 0.5
+    assert st.alive_units(a).tolist() == [False, False, True, False]
+    assert st.alive_units(np.ones(3)) is None
+
+
+def test_forward_order_by_name_or_position():
+    same = forward_order({"d1": 0, "r1": 0, "d2": 0}, {"d1": 0, "d2": 0})
+    assert same == [("preactivation", "d1"), ("activation", "d1"), ("activation", "r1"),
+                    ("preactivation", "d2"), ("activation", "d2")]  # fmt: skip
+    positional = forward_order({"a1": 0}, {"z1": 0, "z2": 0})
+    assert positional == [("preactivation", "z1"), ("activation", "a1"), ("preactivation", "z2")]
+
+
+def test_histogram_and_cosine():
+    h = st.histogram(np.array([0.0, 1.0, np.nan, 1.0]), 2)
+    assert h == {"edges": [0.0, 0.5, 1.0], "counts": [1, 2]}
+    assert st.histogram(np.array([np.nan]), 3) == {"edges": [], "counts": []}
+    assert st.cosine(np.array([1.0, 0.0]), np.array([2.0, 0.0])) == pytest.approx(1.0)
+    assert math.isnan(st.cosine(np.zeros(2), np.ones(2)))
+
+
+def test_schedules():
+    assert [s for s in range(7) if every(3)(s)] == [0, 3, 6]
+    assert [s for s in range(40) if logarithmic(2.0, dense=3)(s)] == [0, 1, 2, 4, 8, 16, 32]
+    with pytest.raises(InvalidArgumentError, match="`base`"):
+        logarithmic(1.0)
+
+
+def test_finding_update_keeps_first_step_and_worst_evidence():
+    f = make_finding("saturation", "s1", 2, {"fraction": 0.6, "eps": 1e-3, "bounds": "0 and 1"})
+    f.score = 0.6
+    update_finding(
+        f, 5, {"fraction": 0.9, "eps": 1e-3, "bounds": "0 and 1"}, severity=None, score=0.9
+    )
+    update_finding(
+        f, 6, {"fraction": 0.7, "eps": 1e-3, "bounds": "0 and 1"}, severity=None, score=0.7
+    )
+    assert (f.step, f.last_step, f.count) == (2, 6, 3)
+    assert f.evidence["fraction"] == 0.9 and "90%" in f.message
+    d = f.to_dict()
+    assert set(d) == {"code", "name", "step", "last_step", "count", "severity", "message",
+                      "suggestion", "evidence"}  # fmt: skip
+
+
+def test_message_with_missing_evidence_still_renders():
+    f = make_finding("overflow", "h", 1, {})
+    assert "`h` at step 1" in f.message
+
+
+def test_thresholds_have_documented_defaults():
+    import gradcheck.monitor.detectors as detectors
+
+    rows = {}
+    for line in detectors.__doc__.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in THRESHOLDS:
+            rows[parts[0]] = float(parts[1])
+    assert rows == {name: float(value) for name, value in THRESHOLDS.items()}

@@ -1,0 +1,60 @@
+"""Stencils (method table) and step sizes."""
+
+import numpy as np
+import pytest
+
+from gradcheck.numeric.stencils import METHOD_ORDER, METHODS, STENCILS, level_offsets
+from gradcheck.numeric.steps import base_step, dtype_eps, entry_steps, steps_taken
+
+
+def stencil_derivative(f, x, h, name):
+    s = STENCILS[name]
+    deltas = np.array([steps_taken(np.array([x]), np.array([o * h]))[0] for o in s.offsets])
+    values = np.array([f(x + d) for d in deltas])
+    w = np.asarray(s.weights)
+    return values @ w / (deltas @ w)
+
+
+def test_methods_table():
+    assert METHODS == ("central", "forward", "backward", "richardson", "complex")
+    assert set(STENCILS) | {"complex"} == set(METHOD_ORDER)
+
+
+@pytest.mark.parametrize("name", ["central", "forward", "backward"])
+def test_stencils_differentiate_linear_functions_exactly(name):
+    assert stencil_derivative(lambda x: 3.0 * x - 1.0, 0.7, 1e-3, name) == pytest.approx(
+        3.0, abs=1e-12
+    )
+
+
+@pytest.mark.parametrize("name", ["central", "forward", "backward"])
+def test_stencil_error_shrinks_with_its_order(name):
+    errors = [abs(stencil_derivative(np.exp, 0.3, h, name) - np.exp(0.3)) for h in (1e-2, 5e-3)]
+    assert errors[0] / errors[1] == pytest.approx(2.0 ** STENCILS[name].order, rel=0.05)
+
+
+def test_level_offsets_halve():
+    assert level_offsets(STENCILS["central"], 2) == (-0.25, 0.25)
+
+
+def test_base_step_follows_eps_power():
+    assert base_step(np.float64, 2) == pytest.approx(np.finfo(float).eps ** (1 / 3))
+    assert base_step(np.float64, 1) == pytest.approx(np.finfo(float).eps ** 0.5)
+    assert base_step(np.float32, 2) == pytest.approx(np.finfo(np.float32).eps ** (1 / 3))
+    assert base_step(np.float64, 2, eps=1e-4) == 1e-4
+    assert dtype_eps(np.complex128) == np.finfo(float).eps
+
+
+def test_entry_steps_scale_with_magnitude():
+    h = entry_steps(np.array([0.0, -0.5, 10.0, -1e6]), 2)
+    base = base_step(np.float64, 2)
+    assert np.allclose(h, base * np.array([1.0, 1.0, 10.0, 1e6]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_steps_taken_are_exact(dtype):
+    x = np.array([0.1, 1.0 / 3.0, 12345.678], dtype=dtype)
+    taken = steps_taken(x, np.full(3, 1e-3))
+    assert taken.dtype == dtype
+    assert np.array_equal((x + taken) - x, taken)
+    assert np.array_equal(x + taken, x + np.asarray(1e-3, dtype=dtype))
