@@ -7,6 +7,8 @@ gradient for the first layer) and an SGD update, batch 128. The reference is the
 matrix products of that step with the same shapes and dtype: forward ``x @ W1``, ``h @ W2``;
 backward ``g2 @ W2.T``, ``x.T @ g1``, ``h.T @ g2``. Both are timed in the same run,
 interleaved, and the median over many repeats is reported. Goal: ratio <= 1.3.
+"fwd+bwd" is the same step without the SGD update (which reads and writes all 795k
+parameters and their gradients: memory-bound work that no matrix product accounts for).
 
 The elementwise work (bias, relu, loss, update) runs on one core while BLAS may use
 several, so the ratio depends on the BLAS thread count; ``--threads`` pins it (through
@@ -28,9 +30,10 @@ from gradcheck.nn.optim import get_optimizer
 
 SIZES = (784, 1000, 10)
 BATCH = 128
+WIDTHS = (8, 10, 9, 6, 13)
 
 
-def make_step(dtype):
+def make_step(dtype, update: bool = True):
     rng = np.random.default_rng(0)
     model = MLP(list(SIZES), activation="relu", dtype=dtype, seed=0)
     loss = get_loss("cross_entropy")
@@ -42,7 +45,8 @@ def make_step(dtype):
         out = model.forward(x)
         _, dout = loss.value_and_grad(out, y)
         model.backward(dout, input_grad=False)
-        opt.step(model.params, model.grads)
+        if update:
+            opt.step(model.params, model.grads)
 
     return step
 
@@ -73,16 +77,21 @@ def timed(fn, number: int) -> float:
     return (time.perf_counter() - start) / number
 
 
-def measure(dtype, repeat: int, number: int) -> tuple[float, float]:
-    step, matmuls = make_step(dtype), make_matmuls(dtype)
-    for _ in range(20):  # warm up caches, allocator and optimizer state
-        step()
-        matmuls()
-    steps, refs = [], []
-    for _ in range(repeat):  # interleaved so both see the same machine state
-        steps.append(timed(step, number))
-        refs.append(timed(matmuls, number))
-    return statistics.median(steps), statistics.median(refs)
+def measure(dtype, repeat: int, number: int) -> dict[str, float]:
+    """Return the median seconds of the step, the step without update, and the matmuls."""
+    fns = {
+        "step": make_step(dtype),
+        "fwd_bwd": make_step(dtype, update=False),
+        "matmul": make_matmuls(dtype),
+    }
+    for fn in fns.values():  # warm up caches, allocator and optimizer state
+        for _ in range(20):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeat):  # interleaved so all see the same machine state
+        for name, fn in fns.items():
+            times[name].append(timed(fn, number))
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -110,12 +119,18 @@ def blas_threads(n):
 
 
 def table(args) -> None:
-    print(f"{'dtype':<8}  {'step ms':>8}  {'matmul ms':>9}  {'ratio':>6}")
+    header = ("dtype", "step ms", "fwd+bwd ms", "matmul ms", "ratio", "fwd+bwd ratio")
+    print(
+        f"{header[0]:<8}  "
+        + "  ".join(f"{h:>{w}}" for h, w in zip(header[1:], WIDTHS, strict=True))
+    )
     for dtype in (np.float64, np.float32):
-        step, ref = measure(dtype, args.repeat, args.number)
-        print(
-            f"{np.dtype(dtype).name:<8}  {step * 1e3:>8.3f}  {ref * 1e3:>9.3f}  {step / ref:>6.2f}"
-        )
+        t = {k: v * 1e3 for k, v in measure(dtype, args.repeat, args.number).items()}
+        cells = (t["step"], t["fwd_bwd"], t["matmul"])
+        ratios = (t["step"] / t["matmul"], t["fwd_bwd"] / t["matmul"])
+        row = [f"{c:>{w}.3f}" for c, w in zip(cells, WIDTHS[:3], strict=True)]
+        row += [f"{r:>{w}.2f}" for r, w in zip(ratios, WIDTHS[3:], strict=True)]
+        print(f"{np.dtype(dtype).name:<8}  " + "  ".join(row))
 
 
 if __name__ == "__main__":

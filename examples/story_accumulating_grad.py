@@ -5,7 +5,7 @@ losses can contribute), and the training loop is expected to call ``zero_grad()`
 The user's gradient function forgot it, so every call returns the sum of all the previous
 gradients. gradcheck calls the gradient twice at the same point and says so.
 
-Run:  python examples/story_accumulating_grad.py [--fixed]
+Run:  python examples/story_accumulating_grad.py [--fixed] [--report PATH]
 """
 
 import argparse
@@ -14,6 +14,9 @@ import numpy as np
 
 from gradcheck.check import check_gradient
 from gradcheck.layers import check_layers
+from gradcheck.report import RunReport, save_report
+
+TITLE = "story (d): gradients that accumulate across calls"
 
 
 class Linear:
@@ -93,12 +96,14 @@ def loss_and_grad(layers, x, y, *, fixed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixed", action="store_true", help="call zero_grad() first")
+    parser.add_argument("--report", metavar="PATH", help="also write a report (.html/.md/.json)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(10, 8)), rng.normal(size=(10, 3))
     layers = build()
     loss, grad, params = loss_and_grad(layers, x, y, fixed=args.fixed)
     report = check_gradient(loss, grad, params)
+    checks = [report]
     print("== whole network ==")
     print(report)
     for d in report.diagnoses[:1]:
@@ -106,9 +111,12 @@ def main(argv=None):
     if not args.fixed:
         print("\n== layer by layer (backward called twice on the same input) ==")
         result = check_layers(build(), x)
+        checks.append(result)
         print(result)
         for d in result.diagnoses[:1]:
             print(f"diagnosis: {d.kind} at {d.path}: {d.message}")
+    if args.report:
+        save_report(RunReport.from_objects(checks=checks, title=TITLE), args.report)
     print("\nverdict:", "PASSED" if report.passed else "FAILED")
     return 0 if report.passed else 1
 

@@ -8,7 +8,7 @@ factor between the gradient and the cost and names it: the batch size.
 
 The fix: divide the gradient by the number of samples (and give the layers a bias).
 
-Run:  python examples/story_relu_cost_sum.py [--fixed]
+Run:  python examples/story_relu_cost_sum.py [--fixed] [--report PATH]
 """
 
 import argparse
@@ -16,6 +16,10 @@ import argparse
 import numpy as np
 
 from gradcheck.check import check_gradient
+from gradcheck.monitor import Monitor
+from gradcheck.report import RunReport, save_report
+
+TITLE = "story (b): a ReLU net whose cost grows to infinity"
 
 
 class ReluNet:
@@ -49,13 +53,23 @@ class ReluNet:
         return grads
 
 
-def train(net, X, Y, *, fixed, lr=0.05, steps=30):
+def train(net, X, Y, *, fixed, lr=0.05, steps=30, monitor=None):
     p = {k: v.copy() for k, v in net.params.items()}
     costs = []
     with np.errstate(all="ignore"):
-        for _ in range(steps):
+        for step in range(steps):
             costs.append(net.cost(p, X, Y))
-            for k, g in net.gradient(p, X, Y, fixed=fixed).items():
+            grads = net.gradient(p, X, Y, fixed=fixed)
+            if monitor is not None:  # one line watches the user's own loop
+                monitor.observe(
+                    step,
+                    loss=costs[-1],
+                    activations={"relu": net.a1},
+                    preactivations={"z1": net.z1},
+                    gradients=grads,
+                    params=p,
+                )
+            for k, g in grads.items():
                 p[k] -= lr * g
     return costs
 
@@ -70,10 +84,12 @@ def make_data(n, seed=0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixed", action="store_true", help="mean gradient and a bias")
+    parser.add_argument("--report", metavar="PATH", help="also write a report (.html/.md/.json)")
     args = parser.parse_args(argv)
     X, Y = make_data(2000)
     net = ReluNet(6, 20, 2, bias=args.fixed)
-    costs = train(net, X, Y, fixed=args.fixed)
+    monitor = Monitor()
+    costs = train(net, X, Y, fixed=args.fixed, monitor=monitor)
     shown = ", ".join(f"{c:.3g}" for c in costs[:6])
     print(f"training on {len(X)} samples: cost {shown}, ... {costs[-1]:.3g}", end="")
     print(f" after {len(costs)} steps\n")
@@ -88,6 +104,13 @@ def main(argv=None):
     for d in report.diagnoses[:1]:
         print(f"\ndiagnosis: {d.kind} at {d.path or 'every parameter'}: {d.message}")
         print(f"evidence: {d.evidence}")
+    print()
+    for finding in monitor.findings[:3]:
+        print(f"monitor: step {finding.step} {finding.code} in `{finding.name}`: {finding.message}")
+    if args.report:
+        save_report(
+            RunReport.from_objects(checks=[report], monitor=monitor, title=TITLE), args.report
+        )
     print("\nverdict:", "PASSED" if report.passed else "FAILED")
     return 0 if report.passed else 1
 

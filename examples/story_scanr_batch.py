@@ -10,7 +10,7 @@ Ported to numpy and "batched", the step averaged the propagated delta over the b
 i's gradient now depends on every other sample. The loss still goes down a bit, which is
 why nobody noticed. gradcheck's batch-independence check names the layer and the samples.
 
-Run:  python examples/story_scanr_batch.py [--fixed]
+Run:  python examples/story_scanr_batch.py [--fixed] [--report PATH]
 """
 
 import argparse
@@ -20,6 +20,9 @@ import numpy as np
 
 from gradcheck.adapters import FunctionPairLayer
 from gradcheck.layers import check_layers
+from gradcheck.report import RunReport, save_report
+
+TITLE = "a batched scanr-style backprop that mixes samples"
 
 
 def sigmoid(z):
@@ -73,6 +76,7 @@ def build(sizes, seed=0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixed", action="store_true", help="propagate per sample")
+    parser.add_argument("--report", metavar="PATH", help="also write a report (.html/.md/.json)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(8, 5)), rng.uniform(size=(8, 2))
@@ -88,6 +92,8 @@ def main(argv=None):
     print(result)
     for d in result.diagnoses[:1]:
         print(f"\ndiagnosis: {d.kind} at {d.path}: {d.message}")
+    if args.report:
+        save_report(RunReport.from_objects(checks=[result], title=TITLE), args.report)
     print("\nverdict:", "PASSED" if result.passed else "FAILED")
     return 0 if result.passed else 1
 

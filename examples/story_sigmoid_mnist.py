@@ -15,7 +15,7 @@ with FunctionPairLayer) locates bugs 1 and 2; once those are fixed the whole-net
 over the flat vector (FlatVectorNetwork) reports the regularization mismatch per unpacked
 parameter.
 
-Run:  python examples/story_sigmoid_mnist.py [--fixed]
+Run:  python examples/story_sigmoid_mnist.py [--fixed] [--report PATH]
 """
 
 import argparse
@@ -24,6 +24,9 @@ import numpy as np
 
 from gradcheck.adapters import FlatVectorNetwork, FunctionPairLayer
 from gradcheck.layers import check_layers
+from gradcheck.report import RunReport, save_report
+
+TITLE = "stories (a) and (c): the sigmoid MNIST net"
 
 N_IN, N_HIDDEN, N_OUT, REG = 64, 20, 10, 1e-2
 SPEC = [
@@ -123,6 +126,7 @@ def load_data(n=24, seed=0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixed", action="store_true", help="run the fixed twin")
+    parser.add_argument("--report", metavar="PATH", help="also write a report (.html/.md/.json)")
     args = parser.parse_args(argv)
     bugs = set() if args.fixed else set(ALL_BUGS)
     X, Y = load_data()
@@ -143,6 +147,8 @@ def main(argv=None):
     for d in report.diagnoses[:1]:
         print(f"diagnosis: {d.kind} at {d.path or 'every parameter'}: {d.message}")
     passed = result.passed and report.passed
+    if args.report:
+        save_report(RunReport.from_objects(checks=[result, report], title=TITLE), args.report)
     print("\nverdict:", "PASSED" if passed else "FAILED")
     return 0 if passed else 1
 

@@ -186,7 +186,10 @@ def check_gradient(
     the rounding noise of the loss is measured along a line at the start, and entries
     that rounding alone cannot explain are re-differenced at a halved step, which
     measures the truncation error and detects kinks (one-sided derivatives that
-    disagree; reported in ``.kinks``, never failures). See
+    disagree; reported in ``.kinks``, never failures). Rounding follows the terms that
+    make up the loss, not ``|loss|`` (they may cancel; Press et al., section 5.7): the
+    noise of an evaluation is at least ``eps * |h| * G`` and the analytic gradient may be
+    off by a few ulps of ``G``, with ``G`` the parameter's largest ``|analytic|``. See
     :mod:`gradcheck.numeric.estimates`.
 
     Examples

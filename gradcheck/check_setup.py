@@ -28,9 +28,15 @@ from gradcheck.numeric.directions import directional_difference, random_signs
 from gradcheck.numeric.entries import Context, complex_steps
 from gradcheck.numeric.steps import base_step, dtype_eps
 
+#: How much longer the line is measured again when the loss does not change along it.
+NOISE_STRETCH = 64.0
 #: Offsets (in units of the central step, or 16 ulps if larger) of the line along which the
 #: noise is measured: so short that it crosses no kink in practice (curvature is removed).
-NOISE_LINE = np.arange(-12, 13) * 1e-6
+#: Centred one step away from x (see _measured_noise) and irregularly spaced (a cubic Weyl
+#: jitter of up to 0.35 step: gaps of many lengths), so that quantized rounding of a nearly
+#: linear loss does not repeat along the line as it does at equal spacing (a moire).
+_K = np.delete(np.arange(-12, 13), 12)
+NOISE_LINE = (_K + 0.35 * (2 * ((_K**3 * np.sqrt(2.0)) % 1.0) - 1)) * 1e-6
 
 
 class Setup(NamedTuple):
@@ -122,7 +128,7 @@ def _same(first: np.ndarray, second: np.ndarray) -> bool:
     return bool(np.allclose(first, second, rtol=rtol, atol=0.0, equal_nan=True))
 
 
-def _analytic(args, copy: tr.PrivateCopy) -> tuple[dict, list, float]:
+def _analytic(args, copy: tr.PrivateCopy) -> tuple[dict, list, np.dtype]:
     first = _grad_leaves(args, copy)
     second = _grad_leaves(args, copy)
     accumulation = [
@@ -131,24 +137,39 @@ def _analytic(args, copy: tr.PrivateCopy) -> tuple[dict, list, float]:
         if not _same(first[path], second[path])
     ]
     floats = [g.dtype for g in first.values() if np.issubdtype(g.dtype, np.inexact)]
-    eps = max((dtype_eps(d) for d in floats), default=dtype_eps(np.float64))
+    coarsest = max(floats, key=dtype_eps, default=np.dtype(np.float64))
     analytic = {path: np.real(g).astype(np.float64) for path, g in first.items()}
-    return analytic, accumulation, eps
+    return analytic, accumulation, np.dtype(coarsest)
 
 
 def _largest(leaves: dict) -> str:
     return max(leaves, key=lambda path: leaves[path].size)
 
 
-def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, f0: float, eps, rng) -> float:
-    leaf = copy.leaves[_largest(copy.leaves)]
+def _line_values(ev: Evaluator, leaf: np.ndarray, direction, h: float, stretch: float):
     flat = leaf.reshape(-1)
-    direction = random_signs(rng, flat.size) * np.maximum(1.0, np.abs(flat))
+    center = flat + h * direction
+    rows = [(center + t * stretch * h * direction).astype(leaf.dtype) for t in NOISE_LINE]
+    return np.array(support_values(ev, leaf, np.arange(flat.size), rows))
+
+
+def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, eps, rng) -> float:
+    """Measure the loss noise along a short line; lengthen it once if the loss looks flat.
+
+    The line is centred one step away from ``x`` (at ``x + h d``), where the differences
+    evaluate the loss: there the terms moved by a step are present, and round, even when
+    they vanish at ``x`` itself (a zero input, a dead unit). When most neighbouring values
+    are equal, the line moved the loss by less than its rounding quantum (a small loss
+    next to large terms that cancel): the noise is invisible, so the line is measured
+    again ``NOISE_STRETCH`` times longer.
+    """
+    leaf = copy.leaves[_largest(copy.leaves)]
+    direction = random_signs(rng, leaf.size) * np.maximum(1.0, np.abs(leaf.reshape(-1)))
     h = max(base_step(leaf.dtype, 2, eps), 16 * dtype_eps(leaf.dtype) / NOISE_LINE[-1])
-    rows = [(flat + t * h * direction).astype(leaf.dtype) for t in NOISE_LINE if t != 0]
-    values = support_values(ev, leaf, np.arange(flat.size), rows)
-    values.insert(len(NOISE_LINE) // 2, f0)
-    return est.measure_noise(np.array(values))
+    values = _line_values(ev, leaf, direction, h, 1.0)
+    if not est.resolves_rounding(values):
+        values = _line_values(ev, leaf, direction, h, NOISE_STRETCH)
+    return est.measure_noise(values, NOISE_LINE)
 
 
 def prepare(args) -> Setup:
@@ -158,15 +179,21 @@ def prepare(args) -> Setup:
     _check_mutation(copy, originals, "loss")
     ev = Evaluator(args.loss, copy)
     f0 = _deterministic_f0(ev, originals)
-    analytic, accumulation, eps_analytic = _analytic(args, copy)
+    analytic, accumulation, analytic_dtype = _analytic(args, copy)
+    eps_analytic = dtype_eps(analytic_dtype)
     _check_mutation(copy, originals, "grad")
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
-    eps_eval = max(dtype_eps(evaluated), dtype_eps(_loss_dtype_seen(ev)))
+    coarsest = max((evaluated, _loss_dtype_seen(ev)), key=dtype_eps)
+    eps_eval = dtype_eps(coarsest)
     rng = np.random.default_rng(args.seed)
-    measured = _measured_noise(ev, copy, f0, args.eps, rng)
+    measured = _measured_noise(ev, copy, args.eps, rng)
     scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
-    sigma = est.loss_noise(np.array([f0]), eps_eval, measured)
-    ctx = Context(ev, f0, sigma, eps_analytic, args.eps, gradient_scale=scale, eps_eval=eps_eval)
+    sigma = est.loss_noise(np.array([f0]), eps_eval, measured, coarsest)
+    tiny = float(np.finfo(analytic_dtype).smallest_subnormal)
+    ctx = Context(
+        ev, f0, sigma, eps_analytic, args.eps, gradient_scale=scale, eps_eval=eps_eval,
+        tiny_analytic=tiny,
+    )  # fmt: skip
     setup = Setup(
         copy, copy.leaves, ev, ctx, analytic, accumulation, originals,
         str(np.result_type(*[leaf.dtype for leaf in args.leaves.values()])),

@@ -13,7 +13,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HELP = "Train the reference MLP on real handwritten digits and report the results."
+from gradcheck.commands.demo_phases import (
+    print_findings,
+    phase_check_broken,
+    phase_check_gradient,
+    phase_check_layers,
+    phase_report,
+    phase_user_story,
+)
+
+HELP = (
+    "Train the reference MLP on real handwritten digits under the monitor, check its "
+    "gradients and two broken copies, run a user's broken network, and write the reports."
+)
 
 EPOCHS = 20  # about 97% test accuracy on digits in a second or two
 
@@ -27,6 +39,9 @@ class DemoState:
     dataset: object = None
     model: object = None
     history: object = None
+    monitor: object = None  # the healthy run's training monitor
+    story_monitor: object = None  # the monitor of our user's broken sigmoid network
+    checks: list = field(default_factory=list)  # gradient-check results, in order
     summary: list[str] = field(default_factory=list)  # one line per phase for the end
 
 
@@ -50,13 +65,15 @@ def phase_data(state: DemoState) -> None:
 
 
 def phase_train(state: DemoState) -> None:
-    """Train the reference MLP; print the per-epoch table; save ``training.json``."""
+    """Train the reference MLP under the monitor; print the table; save ``training.json``."""
+    from gradcheck.monitor import Monitor
     from gradcheck.nn.model import MLP
     from gradcheck.nn.train import train
 
     data = state.dataset
     state.model = MLP([data.n_features, 100, 50, data.n_classes], seed=state.args.seed)
     print(f"model: {state.model!r}")
+    state.monitor = Monitor()
     state.history = train(
         state.model,
         data,
@@ -66,9 +83,11 @@ def phase_train(state: DemoState) -> None:
         epochs=EPOCHS,
         batch_size=64,
         seed=state.args.seed,
+        observer=state.monitor,
         progress=not state.args.no_progress,
     )
     print(state.history)
+    print_findings(state.monitor)
     (state.out / "training.json").write_text(json.dumps(state.history.to_dict(), indent=1))
     final = state.history.final
     state.summary.append(
@@ -77,7 +96,15 @@ def phase_train(state: DemoState) -> None:
     )
 
 
-PHASES = (("data", phase_data), ("train", phase_train))
+PHASES = (
+    ("data", phase_data),
+    ("train", phase_train),
+    ("check layers", phase_check_layers),
+    ("check gradient", phase_check_gradient),
+    ("check broken copies", phase_check_broken),
+    ("user story", phase_user_story),
+    ("report", phase_report),
+)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -75,6 +75,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--l2", type=float, default=d["l2"], help="L2 strength on weights (default %(default)s)")
     add("--no-progress", action="store_true", help="hide the progress bar")
+    add(
+        "--monitor",
+        action="store_true",
+        help="watch training: print stability findings as they happen and a summary at the end",
+    )
+    add(
+        "--report",
+        default=None,
+        metavar="PATH",
+        help="with --monitor: also write the stability report (.html, .md or .json)",
+    )
 
 
 def parse_hidden(text: str) -> list[int]:
@@ -179,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
 
     dataset, model, loss = build(args)
     print(f"{dataset!r}\n{model!r}, loss={loss}, optimizer={args.optimizer}, lr={args.lr}")
+    printer = _console_observer(args)
     history = train(
         model,
         dataset,
@@ -189,8 +201,25 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         l2=args.l2,
+        observer=printer,
         progress=not args.no_progress,
     )
     print(history)
     print(summary(dataset, model, history))
+    if printer is not None:
+        printer.print_summary()
+        if args.report:
+            print(f"report: {printer.monitor.report(args.report)}")
     return 0
+
+
+def _console_observer(args: argparse.Namespace):
+    """Return the monitor's console printer for ``--monitor``, else None."""
+    if args.report and not args.monitor:
+        raise InvalidArgumentError("`--report` needs `--monitor`: add --monitor to record one.")
+    if not args.monitor:
+        return None
+    from gradcheck.monitor import Monitor
+    from gradcheck.monitor.console import ConsoleObserver
+
+    return ConsoleObserver(Monitor())

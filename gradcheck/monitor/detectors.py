@@ -131,7 +131,9 @@ def detect_overflow(obs: Observation, hist: History, th: dict) -> list:
 def detect_underflow(obs: Observation, hist: History, th: dict) -> list:
     """Underflow: a persistent fraction of nonzero entries below the tiny threshold."""
     hits = []
-    for name, s in [*obs.activations.items(), *obs.gradients.items()]:
+    labelled = [("activation", item) for item in obs.activations.items()]
+    labelled += [("gradient of", item) for item in obs.gradients.items()]
+    for array, (name, s) in labelled:
         fraction = s.underflow_fraction
         count, start = hist.persist(
             ("underflow", name), fraction >= th["underflow_fraction"], obs.step
@@ -139,6 +141,7 @@ def detect_underflow(obs: Observation, hist: History, th: dict) -> list:
         if count >= th["window"]:
             threshold = obs.metrics["_tiny"][name]
             evidence = {"fraction": fraction, "threshold": threshold, "min_abs": s.min_abs}
+            evidence["array"] = array
             hits.append((name, evidence, fraction, None, start))
     return hits
 

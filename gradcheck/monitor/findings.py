@@ -38,7 +38,7 @@ FINDINGS: dict[str, tuple[str, str, str]] = {
     ),
     "underflow": (
         "warning",
-        "{fraction:.0%} of the nonzero entries of `{name}` are below {threshold:.3g} "
+        "{fraction:.0%} of the nonzero entries of the {array} `{name}` are below {threshold:.3g} "
         "in magnitude (smallest {min_abs:.3g}).",
         "Such values underflow to 0 in products: the units feeding them are saturated or "
         "the signal vanishes. Normalise the inputs, use glorot/he initialisation, compute "
@@ -199,6 +199,12 @@ def update_finding(
         finding.severity = severity
     if score > finding.score:
         finding.score = score
-        finding.evidence = dict(evidence)
+        finding.evidence = {**evidence, "worst_step": step}
+        # The numbers are those of `step`: say so, and when it first started.
         template = FINDINGS[finding.code][1]
-        finding.message = _fill(template, finding.name, finding.step, evidence)
+        message = _fill(template, finding.name, step, evidence)
+        if step != finding.step and "{step}" in template:
+            message += f" First seen at step {finding.step}."
+        elif step != finding.step:
+            message += f" Worst at step {step}; first seen at step {finding.step}."
+        finding.message = message

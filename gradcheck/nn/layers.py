@@ -2,9 +2,10 @@
 
 A layer has ``params: dict[str, ndarray]``, ``forward(x) -> y`` (which caches what the
 backward pass needs), ``backward(grad_y) -> grad_x`` and ``name``. ``backward`` OVERWRITES
-``grads`` (same keys as ``params``) with freshly computed gradients: it never accumulates,
-so calling it twice gives the same result. ``zero_grad()`` exists for code that adds into
-``grads`` itself.
+``grads`` (same keys as ``params``): it never accumulates, so calling it twice gives the
+same result. Dense writes into the arrays of the previous call when shape and dtype allow
+(no per-step allocation), so keep a copy of ``grads`` if you need an old value.
+``zero_grad()`` exists for code that adds into ``grads`` itself.
 """
 
 from __future__ import annotations
@@ -81,8 +82,23 @@ class Dense:
         """
         if self.x is None:
             raise InvalidArgumentError(f"`{self.name}.backward` called before `forward`.")
-        self.grads = {"W": self.x.T @ grad_y, "b": grad_y.sum(axis=0)}
+        if self._can_reuse_grads(grad_y):
+            # Overwrite last step's arrays: no multi-megabyte allocation per step.
+            np.matmul(self.x.T, grad_y, out=self.grads["W"])
+            np.sum(grad_y, axis=0, out=self.grads["b"])
+        else:
+            self.grads = {"W": self.x.T @ grad_y, "b": grad_y.sum(axis=0)}
         return grad_y @ self.params["W"].T if input_grad else None
+
+    def _can_reuse_grads(self, grad_y: np.ndarray) -> bool:
+        dtype = np.result_type(self.x, grad_y)
+        shapes = {"W": (self.x.shape[1], grad_y.shape[-1]), "b": (grad_y.shape[-1],)}
+        return all(
+            isinstance(self.grads.get(k), np.ndarray)
+            and self.grads[k].shape == shape
+            and self.grads[k].dtype == dtype
+            for k, shape in shapes.items()
+        )
 
     def zero_grad(self) -> None:
         """Fill every gradient with zeros (in place)."""

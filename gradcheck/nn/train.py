@@ -255,6 +255,8 @@ def _validate_train(model, data, loss, optimizer, lr, epochs, batch_size, l2, ob
             "`observer` must have an `observe(step, **arrays)` method; "
             f"got {type(observer).__name__}."
         )
+    if len(data.x_train) == 0:
+        raise InvalidArgumentError(f"`data` {data!r} has no training samples.")
     if data.n_features != model.sizes[0]:
         raise InvalidArgumentError(
             f"`data` has {data.n_features} features but the model's input width is "

@@ -20,7 +20,7 @@ import numpy as np
 
 from gradcheck.numeric import estimates as est
 from gradcheck.numeric.differences import support_values
-from gradcheck.numeric.entries import Context
+from gradcheck.numeric.entries import Context, with_scale
 from gradcheck.numeric.steps import base_step
 
 
@@ -65,9 +65,23 @@ def _at_step(ctx: Context, leaf, support, signs, analytic, t):
     numeric = (f_plus - f_minus) / (2 * t)
     terms = analytic * taken / (2 * t)
     analytic_dot = float(np.sum(terms))
-    a_rnd = est.ANALYTIC_ULPS * ctx.eps_analytic * float(np.sum(np.abs(terms)))
-    sigma = max(ctx.sigma, ctx.eps_eval * max(abs(f_plus), abs(f_minus)))
+    a_rnd = _dot_rounding(ctx, terms, taken / (2 * t))
+    floor = float(est.step_noise(np.linalg.norm(taken) / 2, ctx.param_scale, ctx.eps_eval))
+    sigma = max(ctx.sigma, ctx.eps_eval * max(abs(f_plus), abs(f_minus)), floor)
     return numeric, analytic_dot, est.rounding_bound(sigma, np.sqrt(2) / (2 * t)), a_rnd
+
+
+def _dot_rounding(ctx: Context, terms: np.ndarray, weights: np.ndarray) -> float:
+    """Return the rounding of ``<analytic, v>``: own ulps per entry, plus the scale's.
+
+    Entries rounded relative to themselves add up in the worst case; the rounding of
+    cancelled sums (``ANALYTIC_ULPS`` ulps of the parameter's largest ``|analytic|`` per
+    entry) is independent from entry to entry and adds in quadrature.
+    """
+    own = float(np.sum(np.abs(terms)))
+    cancelled = ctx.param_scale * float(np.linalg.norm(weights))
+    tiny = ctx.tiny_analytic * float(np.sum(np.abs(weights)))  # underflowed entries
+    return est.ANALYTIC_ULPS * (ctx.eps_analytic * (own + cancelled) + tiny)
 
 
 def probe_direction(
@@ -101,7 +115,16 @@ def probe_direction(
     DirectionProbe
         Two evaluations, four when rounding alone cannot explain the discrepancy (then
         a halved step measures the truncation error).
+
+    Notes
+    -----
+    The loss noise is ``max(measured, eps_f max|f|, eps_f ||d|| G)`` with ``d`` the
+    displacement and ``G`` = ``ctx.param_scale`` (the parameter's largest ``|analytic|``):
+    terms moved by ``d`` round like ``||d|| G`` even when they cancel (Press et al.,
+    section 5.7; :mod:`gradcheck.numeric.estimates`). The analytic dot product allows
+    each entry's own ulps plus ``ANALYTIC_ULPS`` ulps of ``G`` per entry in quadrature.
     """
+    ctx = with_scale(ctx, analytic)
     if method == "richardson":
         return _richardson_probe(ctx, leaf, support, signs, analytic)
     t = direction_step(leaf, len(support), ctx.eps)

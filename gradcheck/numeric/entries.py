@@ -34,6 +34,14 @@ class Context(NamedTuple):
     gradient_scale: float = 0.0
     eps_eval: float = float(np.finfo(np.float64).eps)
     on_entry: Callable[[], None] | None = None
+    param_scale: float = 0.0  # largest |analytic| of the parameter being probed
+    tiny_analytic: float = 0.0  # smallest subnormal of the analytic gradient's dtype
+
+
+def with_scale(ctx: Context, analytic: np.ndarray) -> Context:
+    """Return `ctx` whose ``param_scale`` covers the largest ``|analytic|`` given."""
+    largest = float(np.max(np.abs(np.nan_to_num(analytic)), initial=0.0))
+    return ctx._replace(param_scale=max(ctx.param_scale, largest))
 
 
 class EntryEstimate(NamedTuple):
@@ -52,9 +60,11 @@ class _Level(NamedTuple):
 
 
 def _sigma(ctx: Context, *levels: _Level) -> np.ndarray:
-    """Per-entry loss noise: the measured one, or the rounding of the largest value seen."""
+    """Per-entry loss noise: measured, of the largest value seen, or of the terms moved."""
     largest = np.max([np.max(np.abs(lv.values), axis=1) for lv in levels], axis=0)
-    return np.maximum(ctx.sigma, ctx.eps_eval * largest)
+    step = np.max([np.max(np.abs(lv.taken), axis=1) for lv in levels], axis=0)
+    floor = est.step_noise(step, ctx.param_scale, ctx.eps_eval)
+    return np.maximum(np.maximum(ctx.sigma, ctx.eps_eval * largest), floor)
 
 
 def _level(ctx: Context, leaf: np.ndarray, indices: np.ndarray, h: np.ndarray, offsets, weights):
@@ -92,9 +102,20 @@ def probe_entries(
     -------
     EntryEstimate
         ``numeric``, ``allowed`` (the error a correct gradient may show) and ``kink``.
+
+    Notes
+    -----
+    The rounding of a difference is ``~ eps_f S / h`` (Press et al., section 5.7) where
+    ``S`` is the size of the *terms* of the loss, which can cancel to a tiny ``|f|``. Per
+    entry the loss noise is ``max(measured, eps_f max|f|, eps_f |h| G)`` with ``G`` =
+    ``ctx.param_scale``, the parameter's largest ``|analytic|`` (at least that of
+    `analytic`), and the analytic rounding is ``ANALYTIC_ULPS eps_a max(|analytic|, G)``:
+    an entry that is a cancelling sum rounds like its terms. See
+    :mod:`gradcheck.numeric.estimates`.
     """
     indices = np.asarray(indices, dtype=np.intp)
     analytic = np.asarray(analytic, dtype=float)
+    ctx = with_scale(ctx, analytic)
     if method == "complex":
         return _complex_entries(ctx, leaf, indices, analytic)
     stencil = STENCILS[method]
@@ -103,7 +124,7 @@ def probe_entries(
         _level(ctx, leaf, indices, h, level_offsets(stencil, lv), stencil.weights)
         for lv in range(stencil.levels)
     ]
-    a_rnd = est.analytic_rounding(analytic, ctx.eps_analytic)
+    a_rnd = est.analytic_rounding(analytic, ctx.eps_analytic, ctx.param_scale, ctx.tiny_analytic)
     sigma = _sigma(ctx, *levels)
     trusted = None
     if stencil.levels == 1:
@@ -150,7 +171,8 @@ def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None) -> 
     a = analytic[rows]
     trunc = est.truncation(coarse.numeric - a, fine.numeric - a, 2)
     rounding = est.rounding_bound(_sigma(ctx, coarse, fine), coarse.coeff_norm + fine.coeff_norm)
-    allowed = est.allowed_error(trunc, rounding, est.analytic_rounding(a, ctx.eps_analytic))
+    a_rnd = est.analytic_rounding(a, ctx.eps_analytic, ctx.param_scale, ctx.tiny_analytic)
+    allowed = est.allowed_error(trunc, rounding, a_rnd)
     # keep the primary estimate where the short central one vouches for it; the allowed
     # error grows by their distance (no verdict stricter than the central one), unless a
     # trusted Richardson estimate keeps its own error estimate
@@ -207,6 +229,7 @@ def _complex_entries(ctx: Context, leaf, indices, analytic) -> EntryEstimate:
     numeric = values[:, 0] / h
     scale = np.abs(numeric) + np.abs(analytic) + ctx.gradient_scale
     allowed = est.allowed_error(
-        est.rounding_bound(ctx.eps_eval, scale), est.analytic_rounding(analytic, ctx.eps_analytic)
+        est.rounding_bound(ctx.eps_eval, scale),
+        est.analytic_rounding(analytic, ctx.eps_analytic, ctx.param_scale, ctx.tiny_analytic),
     )
     return EntryEstimate(numeric, allowed, np.zeros(len(indices), dtype=bool))

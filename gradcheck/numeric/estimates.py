@@ -13,7 +13,23 @@ A finite-difference estimate ``D(h)`` of a derivative ``g`` carries two errors:
   ``sum(c_k f_k)`` carries ``sigma * sqrt(sum c_k**2)``; we allow ``NOISE_SIGMAS`` of
   those so that the largest of millions of entries stays inside.
 
-The analytic gradient has its own rounding, ``ANALYTIC_ULPS`` ulps of its magnitude.
+The rounding of an evaluation follows the *terms* that make up the loss, ``eps_f * S``,
+not the loss itself: terms that cancel leave ``|f|`` far below ``S`` while their
+rounding stays (Press et al., section 5.7: the rounding error of a difference is
+``~ eps_f S / h``). ``S`` is not observable, so ``sigma`` is the largest of three
+cheap lower estimates of ``eps_f S`` (:func:`loss_noise`, :func:`step_noise`):
+
+* ``eps_f * |f|`` at every point evaluated;
+* the noise *measured* along a short line (:func:`measure_noise`), which sees the
+  rounding of cancelled terms directly;
+* ``eps_f * |h| * G``, with ``G`` the largest ``|analytic|`` of the parameter: the change
+  ``h * df/dx_i`` is itself computed from terms of the size of the parameter's
+  gradient scale, even when they cancel to a tiny ``df/dx_i`` (or ``f = 0``).
+
+The analytic gradient has its own rounding: an entry computed as a sum that mostly
+cancels carries the rounding of its terms, not of its result. We allow
+``ANALYTIC_ULPS`` ulps (of the analytic's dtype) of the parameter's gradient scale ``G``
+(:func:`analytic_rounding`), not of the entry's own size.
 An entry *fails* when ``|analytic - numeric| > SAFETY * (truncation + rounding)``; the
 ratio of the two sides is reported. Only the discrepancies that rounding alone cannot
 explain pay for the second step size.
@@ -40,10 +56,13 @@ KINK_FRACTION = 0.02
 KINK_SCREEN = 1e-3
 
 
-def loss_noise(f_values: np.ndarray, eps: float, measured: float = 0.0) -> float:
+def loss_noise(
+    f_values: np.ndarray, eps: float, measured: float = 0.0, dtype: np.dtype | type = np.float64
+) -> float:
     """Return the noise of one loss evaluation: ``max(eps * max|f|, measured, subnormal)``.
 
-    The smallest subnormal is the floor: below it nothing is representable.
+    The smallest subnormal of the loss's `dtype` is the floor: below it nothing is
+    representable (a float32 loss cannot move by less than 1.4e-45).
 
     Examples
     --------
@@ -52,19 +71,37 @@ def loss_noise(f_values: np.ndarray, eps: float, measured: float = 0.0) -> float
     4e-16
     """
     magnitude = float(np.max(np.abs(f_values))) if np.size(f_values) else 0.0
-    return max(eps * magnitude, float(measured), float(np.finfo(np.float64).smallest_subnormal))
+    return max(eps * magnitude, float(measured), float(np.finfo(dtype).smallest_subnormal))
 
 
-_NORMAL_Q25 = 0.3186  # lower quartile of |N(0, 1)|
+_NORMAL_TRIMMED_RMS = 0.607  # RMS of the smallest three quarters of |N(0, 1)|
 
 
-def measure_noise(f_values: np.ndarray) -> float:
-    """Return the noise of a loss sampled at equally spaced, tiny offsets along a line.
+def measure_noise(f_values: np.ndarray, offsets: np.ndarray | None = None) -> float:
+    """Return the noise of a loss sampled at tiny offsets along a line.
 
-    Third differences remove a quadratic (the real curvature); what remains is rounding,
-    ``sqrt(20) sigma`` per difference for independent noise. The lower quartile of their
-    sizes (normalized for a normal distribution) makes the estimate robust to kinks
-    crossed by the line: each spoils only three differences.
+    Third divided differences remove a quadratic (the real curvature); what remains is
+    rounding, ``sigma * ||c||`` per difference for independent noise (``c`` its four
+    coefficients, ``sqrt(20) / 6`` for unit spacing). The root mean square of the smallest
+    three quarters of them (normalized for a normal distribution) makes the estimate
+    robust to kinks crossed by the line: each spoils only three differences.
+
+    Parameters
+    ----------
+    f_values : ndarray
+        The loss at `offsets` (sorted).
+    offsets : ndarray, optional
+        Positions along the line, equally spaced by default. Irregular spacing is better:
+        see Notes.
+
+    Notes
+    -----
+    Rounding is quantized and, along a line, correlated: when the loss is a sum of large
+    terms that cancel, the rounding of a linear function sampled at equal steps repeats
+    with a long period (a moire), and most third differences are exactly zero. A quantile
+    (the lower quartile, say) is then 0 while the real noise is not. Irregular offsets
+    break the pattern, and the trimmed root mean square keeps every nonzero difference
+    below the trimmed quarter.
 
     Examples
     --------
@@ -73,10 +110,31 @@ def measure_noise(f_values: np.ndarray) -> float:
     >>> measure_noise(1 + t + t**2) < 1e-15
     True
     """
-    third = np.diff(np.asarray(f_values, dtype=float), 3)
-    if third.size == 0:
+    values = np.asarray(f_values, dtype=float)
+    t = np.arange(values.size, dtype=float) if offsets is None else np.asarray(offsets, float)
+    if values.size < 4:
         return 0.0
-    return float(np.quantile(np.abs(third), 0.25) / (np.sqrt(20.0) * _NORMAL_Q25))
+    windows = np.lib.stride_tricks.sliding_window_view(t, 4)
+    gaps = windows[:, :, None] - windows[:, None, :]
+    np.einsum("kjj->kj", gaps)[...] = 1.0
+    coeffs = 1.0 / np.prod(gaps, axis=2)
+    third = np.sum(coeffs * np.lib.stride_tricks.sliding_window_view(values, 4), axis=1)
+    scaled = np.sort(np.abs(third) / np.linalg.norm(coeffs, axis=1))
+    kept = scaled[: max(1, (3 * scaled.size) // 4)]
+    return float(np.sqrt(np.mean(kept**2)) / _NORMAL_TRIMMED_RMS)
+
+
+def resolves_rounding(f_values: np.ndarray) -> bool:
+    """Return whether a line's values change between most neighbours (noise is visible).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resolves_rounding(np.array([1.0, 1.0, 1.0, 2.0])), resolves_rounding(np.arange(4.0))
+    (False, True)
+    """
+    changed = np.count_nonzero(np.diff(np.asarray(f_values, dtype=float)))
+    return bool(2 * changed >= np.size(f_values) - 1)
 
 
 def rounding_bound(sigma: float, coeff_norm: np.ndarray | float) -> np.ndarray:
@@ -84,9 +142,42 @@ def rounding_bound(sigma: float, coeff_norm: np.ndarray | float) -> np.ndarray:
     return NOISE_SIGMAS * sigma * np.asarray(coeff_norm, dtype=float)
 
 
-def analytic_rounding(analytic: np.ndarray, eps: float) -> np.ndarray:
-    """Return the rounding allowance of the analytic gradient entries."""
-    return ANALYTIC_ULPS * eps * np.abs(analytic)
+def step_noise(h: np.ndarray | float, scale: float, eps: float) -> np.ndarray:
+    """Return the floor of the loss noise at a step `h`: ``eps * |h| * scale``.
+
+    `scale` is the parameter's gradient scale (largest ``|analytic|``): moving an entry by
+    ``h`` changes terms of the loss by about ``h * scale`` even when they cancel, and
+    their rounding stays. See the module Notes.
+
+    Examples
+    --------
+    >>> float(step_noise(0.5, 2.0, 1e-16))
+    1e-16
+    """
+    return eps * np.abs(np.asarray(h, dtype=float)) * float(scale)
+
+
+def analytic_rounding(
+    analytic: np.ndarray, eps: float, scale: float | None = None, tiny: float = 0.0
+) -> np.ndarray:
+    """Return the rounding allowance of analytic gradient entries.
+
+    ``ANALYTIC_ULPS * (eps * max(|analytic|, scale) + tiny)``: `scale` is the gradient
+    scale of the parameter (its largest ``|analytic|``; by default that of the entries
+    given), because an entry that is a cancelling sum rounds like its terms, not like
+    its result; `tiny` is the smallest subnormal of the analytic's dtype, the absolute
+    rounding of results that underflow (relative error is unbounded there).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> analytic_rounding(np.array([1e-3, 2.0]), 1e-16).tolist()
+    [1.6e-15, 1.6e-15]
+    """
+    magnitude = np.abs(np.asarray(analytic, dtype=float))
+    if scale is None:
+        scale = float(np.max(magnitude, initial=0.0))
+    return ANALYTIC_ULPS * (eps * np.maximum(magnitude, scale) + tiny)
 
 
 def truncation(err_coarse: np.ndarray, err_fine: np.ndarray, order: int) -> np.ndarray:

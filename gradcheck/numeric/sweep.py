@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gradcheck.numeric.directions import DirectionProbe, localize, probe_direction, random_signs
-from gradcheck.numeric.entries import Context, probe_entries
+from gradcheck.numeric.entries import Context, probe_entries, with_scale
 
 #: Entries differentiated per entry when directional localization finds many wrong ones.
 BROAD_SAMPLE = 64
@@ -67,6 +67,7 @@ def select_entries(analytic: np.ndarray, sample, rng: np.random.Generator) -> np
 
 
 def _entries(ctx: Context, leaf: np.ndarray, analytic: np.ndarray, indices, method: str):
+    ctx = with_scale(ctx, analytic)  # the parameter's gradient scale, not the sample's
     a = analytic.reshape(-1)[indices].astype(float)
     estimate = probe_entries(ctx, leaf, indices, a, method)
     return LeafResult(indices, a, estimate.numeric, estimate.allowed, estimate.kink)
@@ -94,6 +95,7 @@ def sweep_entries(
 
 def _directional_leaf(ctx: Context, leaf, analytic, k: int, rng, method: str) -> LeafResult:
     a = analytic.reshape(-1).astype(float)
+    ctx = with_scale(ctx, a)
     support = np.arange(leaf.size)
     probes: list[DirectionProbe] = []
     for _ in range(k if leaf.size else 0):

@@ -22,7 +22,10 @@ MAX_POINTS = 2000
 MAX_LINES = 12
 MAX_PANELS = 8
 MAX_SCATTERS = 4
-_MARK_LABELS = {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}
+# Finite values beyond this are drawn as off-scale markers (like Inf): near 1e308,
+# matplotlib's axis margins overflow and a log axis cannot be drawn at all.
+OFF_SCALE = 1e100
+_MARK_LABELS = {"nan": "NaN", "inf": "+Inf or > 1e100", "-inf": "-Inf or < -1e100"}
 INSTALL_NOTE = 'Plots need matplotlib: pip install "gradcheck[plots]".'
 
 
@@ -54,8 +57,8 @@ def downsample(steps: list, values: list, max_points: int = MAX_POINTS) -> dict:
     """Thin one series for plotting: keep each bucket's min and max; list non-finite steps.
 
     Returns ``{"x", "y"}`` (finite points, at most about `max_points`), ``"nan"``, ``"inf"``
-    and ``"-inf"`` (the steps where the value is not finite, thinned the same way). None
-    values (not observed) are skipped.
+    and ``"-inf"`` (the steps where the value is not finite or beyond ``OFF_SCALE`` in
+    magnitude, thinned the same way). None values (not observed) are skipped.
 
     Examples
     --------
@@ -65,13 +68,13 @@ def downsample(steps: list, values: list, max_points: int = MAX_POINTS) -> dict:
     """
     decoded = series_values(values)
     pairs = [(s, v) for s, v in zip(steps, decoded, strict=False) if v is not None]
-    finite = [(s, v) for s, v in pairs if math.isfinite(v)]
+    finite = [(s, v) for s, v in pairs if abs(v) <= OFF_SCALE]
     kept = _min_max_buckets(finite, max_points)
     out = {"x": [s for s, _ in kept], "y": [v for _, v in kept]}
     for label, test in (
         ("nan", math.isnan),
-        ("inf", lambda v: v == math.inf),
-        ("-inf", lambda v: v == -math.inf),
+        ("inf", lambda v: v > OFF_SCALE),
+        ("-inf", lambda v: v < -OFF_SCALE),
     ):
         marks = [s for s, v in pairs if test(v)]
         stride = max(1, math.ceil(len(marks) / max(1, max_points // 4)))
@@ -204,7 +207,7 @@ def _draw_loss(fig: Any, data: dict) -> None:
     ax = fig.add_subplot(1, 1, 1)
     series = data["monitor"]["series"]
     _mark_first_nonfinite(ax, [_line(ax, series["step"], series["loss"], label="loss", color="C0")])
-    finite = [v for v in series_values(series["loss"]) if v is not None and math.isfinite(v)]
+    finite = [v for v in series_values(series["loss"]) if v is not None and abs(v) <= OFF_SCALE]
     if finite and min(finite) > 0 and max(finite) / min(finite) > 100:
         ax.set_yscale("log")
     ax.set_xlabel("step")
@@ -396,10 +399,18 @@ def make_plots(data: dict, *, dpi: int = 100) -> list[Plot]:
         if note is not None:
             plots.append(Plot(name, title, None, note))
             continue
-        fig = Figure(figsize=(9, 3.6), layout="constrained")
-        FigureCanvasAgg(fig)
+        plots.append(_render(name, title, draw, data, dpi, Figure, FigureCanvasAgg))
+    return plots
+
+
+def _render(name: str, title: str, draw: Callable, data: dict, dpi: int, figure, canvas) -> Plot:
+    """Draw one plot; a plotting failure becomes a visible note, never a lost report."""
+    fig = figure(figsize=(9, 3.6), layout="constrained")
+    canvas(fig)
+    try:
         draw(fig, data)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi)
-        plots.append(Plot(name, title, buffer.getvalue()))
-    return plots
+    except (ValueError, OverflowError, TypeError) as exc:
+        return Plot(name, title, None, f"This plot could not be drawn ({exc}); the data is intact.")
+    return Plot(name, title, buffer.getvalue())

@@ -92,6 +92,9 @@ def test_story_a_sigmoid_on_raw_pixels_saturates_and_underflows():
     assert sat.evidence["fraction"] > 0.5 and sat.evidence["bounds"] == "0 and 1"
     assert under.name == "sigmoid1" and under.step <= 3
     assert under.evidence["min_abs"] < 1e-30
+    assert "of the activation `sigmoid1`" in under.message
+    gradient_underflows = [f for f in found(mon, "underflow") if f.name.endswith(".W")]
+    assert all("of the gradient of `" in f.message for f in gradient_underflows)
 
 
 def test_saturation_ignores_relu_and_the_output_layer():
@@ -222,3 +225,16 @@ HEALTHY = {
 def test_healthy_run_has_no_warning_or_error(config):
     mon = run(Monitor(), steps=150, **config)
     assert serious(mon) == []
+
+
+def test_issue_5_updated_finding_quotes_the_step_of_its_numbers():
+    """A divergence seen first as a spike (step 1) and worst as Inf (step 4) used to say
+    "diverged at step 1: inf", contradicting the `inf` finding at step 4."""
+    mon = Monitor()
+    for step, loss in enumerate([3.5, 6.7e8, 1.1e34, 1.1e110, float("inf")]):
+        mon.observe(step, loss=loss)
+    div = the(mon, "loss_divergence")
+    assert div.step == 1 and div.evidence["worst_step"] == 4
+    assert div.message.startswith("The loss diverged at step 4: inf")
+    assert div.message.endswith("First seen at step 1.")
+    assert the(mon, "inf").step == 4

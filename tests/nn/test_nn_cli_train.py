@@ -72,6 +72,16 @@ def test_demo_trains_on_digits_and_writes_the_folder(tmp_path, capsys):
     assert "test acc" in text and text.splitlines()[-1].startswith("gradcheck demo: trained digits")
     history = json.loads((out / "training.json").read_text())
     assert history["epochs"][-1]["test_acc"] >= 0.95
+    summary = text.splitlines()[-1]
+    assert "layer check passed" in summary and "gradient check of 12,060 entries passed" in summary
+    assert "broken copies caught: activation_derivative, scale" in summary
+    assert "user's sigmoid net:" in summary and "saturation" in summary
+    for stem in ("report", "sigmoid-story"):
+        for suffix in (".html", ".md", ".json"):
+            assert (out / f"{stem}{suffix}").stat().st_size > 0
+    report = json.loads((out / "report.json").read_text())
+    assert [c["passed"] for c in report["checks"]] == [True, True, False, False]
+    assert not [f for f in report["monitor"]["findings"] if f["severity"] != "info"]
 
 
 def test_train_on_a_tiny_mnist_npz(tmp_path, capsys):

@@ -172,3 +172,20 @@ def test_problem_rejects_integer_params():
     params = {**problem["params"], "dense2.b": np.zeros(SIZES[2], dtype=int)}
     with pytest.raises(InvalidTypeError, match="`params` leaf `dense2.b` has dtype int64"):
         problem["loss"](params)
+
+
+def test_dense_reuses_grad_arrays_only_when_shape_and_dtype_match():
+    layer = Dense(3, 2, rng=0, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    x1, g1 = rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=(4, 2)).astype(np.float32)
+    x2, g2 = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 2)).astype(np.float32)
+    layer.forward(x1)
+    layer.backward(g1)
+    first = layer.grads["W"]
+    layer.forward(x2)
+    layer.backward(g2)
+    assert layer.grads["W"] is first  # overwritten in place, values of the second call
+    np.testing.assert_allclose(layer.grads["W"], x2.T @ g2, rtol=1e-6)
+    layer.forward(x2.astype(np.float64))
+    layer.backward(g2.astype(np.float64))  # float64 inputs: new float64 arrays
+    assert layer.grads["W"].dtype == np.float64 and layer.grads["W"] is not first

@@ -66,3 +66,32 @@ def test_kink_mask(f, x, kink):
     coarse, fine = one_sided_gap(f, x, h), one_sided_gap(f, x, h / 2)
     noise = est.rounding_bound(1e-16 * max(abs(f(x)), 1.0), 4 / h)
     assert est.kink_mask(np.array([coarse]), np.array([fine]), np.array([noise]))[0] == kink
+
+
+def test_measure_noise_sees_quantized_rounding_of_cancelled_terms():
+    # a loss ~1 computed next to a term of 220: rounded to ulp(220) = 2**-45
+    t = np.linspace(-1, 1, 25) + 0.3 * np.sin(np.arange(25.0) ** 2)
+    values = (0.7 + 1.3e-11 * t + 220.0) - 220.0
+    assert est.measure_noise(values, t) > 2**-45 / 10
+
+
+def test_measure_noise_irregular_offsets_ignore_curvature():
+    t = np.sort(np.random.default_rng(1).uniform(-1, 1, 25))
+    assert est.measure_noise(2 + 3 * t + 4 * t**2, t) < 1e-14
+
+
+def test_loss_noise_floor_is_the_loss_dtype_subnormal():
+    floor32 = float(np.finfo(np.float32).smallest_subnormal)
+    assert est.loss_noise(np.array([0.0]), 1e-7, dtype=np.float32) == floor32
+
+
+def test_analytic_rounding_follows_the_parameter_scale_not_the_entry():
+    small = est.analytic_rounding(np.array([1e-6]), 1e-16, scale=2.0)
+    assert small[0] == pytest.approx(est.ANALYTIC_ULPS * 1e-16 * 2.0)
+    assert est.analytic_rounding(np.array([3.0]), 1e-16, scale=2.0)[0] == pytest.approx(
+        est.ANALYTIC_ULPS * 3e-16
+    )
+
+
+def test_step_noise_scales_with_step_and_gradient_scale():
+    assert est.step_noise(1e-5, 2.0, 1e-16) == pytest.approx(2e-21)

@@ -96,3 +96,21 @@ def test_without_matplotlib_every_plot_says_how_to_get_it(no_matplotlib, monkeyp
         plots = make_plots(run_dict)
     assert plots and all(p.png is None and p.note == INSTALL_NOTE for p in plots)
     assert 'pip install "gradcheck[plots]"' in INSTALL_NOTE
+
+
+def test_a_plot_that_cannot_be_drawn_becomes_a_note(monkeypatch, run_dict):
+    import gradcheck.report.plots as plots
+
+    def broken(fig, data):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    real_jobs = plots.plot_jobs
+    monkeypatch.setattr(
+        plots,
+        "plot_jobs",
+        lambda data: [(n, t, note, broken if n == "loss" else d) for n, t, note, d in real_jobs(data)],
+    )
+    made = {p.name: p for p in plots.make_plots(run_dict)}
+    assert made["loss"].png is None
+    assert "could not be drawn (cannot convert float infinity" in made["loss"].note
+    assert made["grad_norm"].png is not None
