@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from gradcheck.cli import main
 from gradcheck.report import validate
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # it diverges
 def test_diverging_run_prints_findings_summary_and_writes_the_report(tmp_path, capsys):
     report = tmp_path / "run.json"
     argv = ["train", "--dataset", "blobs", "--epochs", "1", "--optimizer", "sgd", "--lr", "30"]

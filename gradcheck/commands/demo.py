@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradcheck.commands.demo_phases import (
-    print_findings,
     phase_check_broken,
     phase_check_gradient,
     phase_check_layers,
     phase_report,
     phase_user_story,
+    print_findings,
 )
 
 HELP = (

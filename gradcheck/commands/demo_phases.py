@@ -33,7 +33,7 @@ class MissingDerivative:
         return self.layer.forward(x)
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        """The planted bug: pass the upstream gradient through unchanged."""
+        """Pass the upstream gradient through unchanged: the planted bug."""
         return np.array(grad_y)
 
     def __repr__(self) -> str:

@@ -108,7 +108,9 @@ def test_a_plot_that_cannot_be_drawn_becomes_a_note(monkeypatch, run_dict):
     monkeypatch.setattr(
         plots,
         "plot_jobs",
-        lambda data: [(n, t, note, broken if n == "loss" else d) for n, t, note, d in real_jobs(data)],
+        lambda data: [
+            (n, t, note, broken if n == "loss" else d) for n, t, note, d in real_jobs(data)
+        ],
     )
     made = {p.name: p for p in plots.make_plots(run_dict)}
     assert made["loss"].png is None
