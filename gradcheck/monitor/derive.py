@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -27,16 +28,14 @@ KINDS = {
 }
 
 
-def _limits(dtype: np.dtype, th: dict, cache: dict) -> dict[str, float]:
-    if dtype in cache:
-        return cache[dtype]
+@lru_cache(maxsize=64)
+def _limits(dtype: np.dtype, power: float, margin: float, threshold: float) -> dict[str, float]:
     info = np.finfo(dtype)
-    cache[dtype] = {
-        "square": float(info.max) ** th["overflow_power"],
-        "exp": th["exp_margin"] * math.log(float(info.max)),
-        "tiny": max(th["underflow_threshold"], float(info.tiny)),
+    return {
+        "square": float(info.max) ** power,
+        "exp": margin * math.log(float(info.max)),
+        "tiny": max(threshold, float(info.tiny)),
     }
-    return cache[dtype]
 
 
 def collect(step: int, loss: float | None, arrays: dict[str, Mapping], th: dict, seed: int):
@@ -57,40 +56,37 @@ def _all_stats(obs: Observation) -> list[st.ArrayStats]:
 
 def _collect(step, loss, arrays, th, seed, full_size) -> Observation:
     obs = Observation(step=step, loss=loss)
-    obs.metrics = {"_limits": {}, "_tiny": {}, "_alive": {}}
-    seen: dict[int, st.ArrayStats] = {}
-    cache: dict[np.dtype, dict[str, float]] = {}
+    tiny_of, alive = {}, {}
+    obs.metrics = {"_limits": {}, "_tiny": tiny_of, "_alive": alive}
+    seen: dict[int, int] = {}  # id(array) -> index in `items`
+    items, names = [], []  # (array, limit, tiny) per distinct array; (kind, name, index)
     as_activation = {id(v) for v in arrays["activations"].values()}
+    power, margin, threshold = th["overflow_power"], th["exp_margin"], th["underflow_threshold"]
     for kind, (rule, sampled) in KINDS.items():
-        out, limits = getattr(obs, kind), obs.metrics["_limits"].setdefault(kind, {})
+        limits = obs.metrics["_limits"][kind] = {}
         for name, value in arrays[kind].items():
-            array = st.as_float_array(value)
-            bounds = _limits(array.dtype, th, cache)
-            if id(value) not in seen:
+            float_array = isinstance(value, np.ndarray) and value.dtype.kind == "f"
+            array = value if float_array else st.as_float_array(value)
+            bounds = _limits(array.dtype, power, margin, threshold)
+            index = seen.get(id(value))
+            if index is None:
                 wanted = sampled and (kind != "preactivations" or id(value) in as_activation)
-                seen[id(value)] = st.summarize(
-                    array,
-                    limit=bounds[rule],
-                    seed=seed,
-                    k=int(th["sample_size"]),
-                    tiny=bounds["tiny"] if wanted else None,
-                    full_size=full_size,
-                )
-            out[name], limits[name] = seen[id(value)], bounds[rule]
-            obs.metrics["_tiny"][name] = bounds["tiny"]
-            _per_kind(obs, kind, name, array, full_size, int(th["sample_size"]))
+                index = seen[id(value)] = len(items)
+                items.append((array, bounds[rule], bounds["tiny"] if wanted else None))
+            limits[name], tiny_of[name] = bounds[rule], bounds["tiny"]
+            names.append((kind, name, index, array))
+    k = int(th["sample_size"])
+    stats = st.summarize_batch(items, seed=seed, k=k, full_size=full_size)
+    rows = min(full_size, 8 * k)  # alive units from the first rows: 16 of a 1000-unit layer
+    by_kind = {kind: getattr(obs, kind) for kind in KINDS}
+    for kind, name, index, array in names:
+        s = by_kind[kind][name] = stats[index]
+        if kind == "gradients":
+            obs.ndim[name] = array.ndim
+        elif kind == "activations":  # without an exact zero in the sample, none is dead
+            alive[name] = st.alive_units(array, rows, all_alive=not s.zero_fraction > 0)
     obs.forward = forward_order(arrays["activations"], arrays["preactivations"])
     return obs
-
-
-def _per_kind(obs: Observation, kind: str, name: str, array: np.ndarray, full_size, sample_size):
-    if kind == "gradients":
-        obs.ndim[name] = array.ndim
-    elif kind == "activations":
-        # Without a single exact zero in the sample, no sizeable share of units is dead.
-        zeros = obs.activations[name].zero_fraction > 0
-        rows = min(full_size, 8 * sample_size)  # e.g. 16 rows of a 1000-unit layer
-        obs.metrics["_alive"][name] = st.alive_units(array, rows, all_alive=not zeros)
 
 
 def derive(obs: Observation, hist: History, th: dict) -> None:
@@ -167,29 +163,35 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b))
 
 
+_NO_GRAD = (None, math.nan)
+
+
 def _updates(obs: Observation, hist: History, th: dict) -> None:
     """Update ratios, ascent signs (step vs previous gradient) and the gradient's turn."""
     ratios, turn = {}, [0.0, 0.0, 0.0]  # <g, g_prev>, |g|^2, |g_prev|^2 over all params
     for name, s in obs.params.items():
-        before, grad = hist.prev_params.get(name), hist.prev_grads.get(name)
-        gg = _dot(grad, grad) if grad is not None else math.nan
+        before, (grad, gg) = hist.prev_params.get(name), hist.prev_grads.get(name, _NO_GRAD)
         now = s.sample if s.sample.dtype == np.float64 else s.sample.astype(np.float64)
         if before is not None and before.shape == now.shape:
             delta = now - before
-            dd, pp = _dot(delta, delta), _dot(before, before)
+            dd, pp = _dot(delta, delta), hist.prev_sq.get(name)
+            pp = _dot(before, before) if pp is None else pp
             ratios[name] = math.sqrt(dd / pp) if pp > 0 else math.nan
             if grad is not None and grad.shape == delta.shape:
                 cosine = _dot(delta, grad) / math.sqrt(dd * gg) if dd * gg > 0 else math.nan
                 _ascent_sign(hist, name, cosine, obs.step, th)
         hist.prev_params[name] = now
+        hist.prev_sq[name] = s.sample_sq if now is s.sample else None
         g = obs.gradients.get(name)
         if g is None or g.size != s.size:
             hist.prev_grads.pop(name, None)
             continue
         g_now = g.sample if g.sample.dtype == np.float64 else g.sample.astype(np.float64)
+        g_sq = g.sample_sq if g_now is g.sample and g.sample_sq is not None else None
+        g_sq = _dot(g_now, g_now) if g_sq is None else g_sq
         if grad is not None and grad.shape == g_now.shape:
-            turn = [turn[0] + _dot(g_now, grad), turn[1] + _dot(g_now, g_now), turn[2] + gg]
-        hist.prev_grads[name] = g_now
+            turn = [turn[0] + _dot(g_now, grad), turn[1] + g_sq, turn[2] + gg]
+        hist.prev_grads[name] = (g_now, g_sq)  # the sample and its squared norm
     obs.metrics["update_ratio"] = ratios
     scale = math.sqrt(turn[1] * turn[2])
     obs.metrics["_grad_cosine"] = (

@@ -217,7 +217,7 @@ def _validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
 def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping]:
     if isinstance(step, bool) or not isinstance(step, int | np.integer):
         raise InvalidTypeError(f"`step` must be an int; got {step!r} ({type(step).__name__}).")
-    if loss is not None and np.size(loss) != 1:
+    if loss is not None and not isinstance(loss, float) and np.size(loss) != 1:
         raise InvalidArgumentError(
             f"`loss` must be one number; got an array of shape {np.shape(loss)}. Pass the mean "
             "(or the sum) of the per-sample losses."
@@ -234,7 +234,7 @@ def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping
 
 
 def _as_loss(loss: Any) -> float | None:
-    if loss is None:
-        return None
+    if loss is None or isinstance(loss, float):  # np.float64 is a float too
+        return None if loss is None else float(loss)
     value = np.asarray(loss).reshape(-1)[0]
     return float(value.real) if np.iscomplexobj(value) else float(value)

@@ -50,7 +50,8 @@ class History:
     first_seen: dict[str, int] = field(default_factory=dict)
     dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (n_dead, n_units)
     prev_params: dict[str, np.ndarray] = field(default_factory=dict)
-    prev_grads: dict[str, np.ndarray] = field(default_factory=dict)
+    prev_sq: dict[str, float | None] = field(default_factory=dict)  # |prev_params|^2
+    prev_grads: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)  # (g, |g|^2)
     ascent: dict[str, deque] = field(default_factory=dict)
 
     def persist(self, key: tuple, condition: bool, step: int) -> tuple[int, int]:

@@ -31,6 +31,7 @@ class ArrayStats:
     zero_fraction: float = 0.0
     underflow_fraction: float = 0.0
     min_abs: float = math.inf  # smallest nonzero magnitude in the sample
+    sample_sq: float | None = None  # float(np.dot(sample, sample)) when already computed
 
 
 def as_float_array(value: object) -> np.ndarray:
@@ -131,6 +132,47 @@ def summarize(
     return stats
 
 
+def summarize_batch(
+    items: list[tuple[np.ndarray, float, float | None]], *, seed: int, k: int, full_size: float
+) -> list[ArrayStats]:
+    """`summarize` each ``(array, limit, tiny)``: the same statistics, fewer calls.
+
+    Finite, non-empty float64 arrays take a short path (one sample, one norm); anything
+    else (other dtypes, empty or non-finite arrays) goes through `summarize`.
+    """
+    out: list = [None] * len(items)
+    for i, (array, limit, _) in enumerate(items):
+        if array.dtype == np.float64 and array.size > 0:
+            flat = array.reshape(-1)
+            out[i] = _fast_stats(flat, sample_indices(flat.size, k, seed), limit, full_size)
+    for i, (array, limit, tiny) in enumerate(items):
+        if out[i] is None:  # other dtypes, empty or not finite: the exact path
+            out[i] = summarize(array, limit=limit, seed=seed, k=k, tiny=tiny, full_size=full_size)
+        elif tiny is not None:
+            _sample_fractions(out[i], tiny)
+    return out
+
+
+def _fast_stats(flat, idx, limit, full_size) -> ArrayStats | None:
+    size = int(flat.size)
+    sample = flat.copy() if idx is None else flat[idx]
+    whole = idx is None or size > full_size  # the sample's squared norm is the one needed
+    sumsq = _squared_norm(sample if whole else flat)
+    if not math.isfinite(sumsq):
+        return None
+    if size > full_size:
+        rms = math.sqrt(sumsq / sample.size)
+        norm = rms * math.sqrt(size)
+    else:
+        norm = math.sqrt(sumsq)
+        rms = norm / math.sqrt(size)
+    peak = _peak(sample if whole else flat) if norm > limit else None
+    stats = ArrayStats(size, 0, 0, norm, rms, peak, sample)
+    if whole and sample.size <= _CHUNK:  # as float(np.dot(sample, sample))
+        stats.sample_sq = sumsq
+    return stats
+
+
 def _peak(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(np.max(np.abs(finite))) if finite.size else 0.0
@@ -204,7 +246,7 @@ def alive_units(
     if all_alive:
         return np.ones(table.shape[1], dtype=bool)
     rows = max(1, int(min(max_size, array.size) // table.shape[1]))
-    return np.any(table[:rows], axis=0)
+    return (table[:rows] != 0).any(axis=0)  # NaN counts as nonzero, -0.0 as zero
 
 
 def histogram(sample: np.ndarray, bins: int) -> dict[str, list[float]]:

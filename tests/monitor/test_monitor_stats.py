@@ -129,3 +129,20 @@ def test_thresholds_have_documented_defaults():
         if len(parts) >= 2 and parts[0] in THRESHOLDS:
             rows[parts[0]] = float(parts[1])
     assert rows == {name: float(value) for name, value in THRESHOLDS.items()}
+
+
+def test_summarize_batch_matches_summarize():
+    rng = np.random.default_rng(1)
+    bad = rng.standard_normal(300)
+    bad[7] = np.nan
+    arrays = [rng.standard_normal((40, 60)), rng.standard_normal(5000), np.zeros((0, 3)), bad]
+    arrays += [rng.standard_normal(20).astype(np.float32), np.maximum(rng.standard_normal(9), 0)]
+    items = [(a, 10.0, 1e-30 if i % 2 else None) for i, a in enumerate(arrays)]
+    batch = st.summarize_batch(items, seed=0, k=256, full_size=1000)
+    for (a, limit, tiny), got in zip(items, batch, strict=True):
+        want = st.summarize(a, limit=limit, seed=0, k=256, tiny=tiny, full_size=1000)
+        assert np.array_equal(got.sample, want.sample, equal_nan=True)
+        if got.sample_sq is not None:  # a cached |sample|^2, exactly as the dot computes it
+            assert got.sample_sq == float(np.dot(got.sample, got.sample))
+        got.sample = want.sample = got.sample_sq = want.sample_sq = None
+        assert repr(got) == repr(want)

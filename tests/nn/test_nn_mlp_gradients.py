@@ -189,3 +189,18 @@ def test_dense_reuses_grad_arrays_only_when_shape_and_dtype_match():
     layer.forward(x2.astype(np.float64))
     layer.backward(g2.astype(np.float64))  # float64 inputs: new float64 arrays
     assert layer.grads["W"].dtype == np.float64 and layer.grads["W"] is not first
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_backward_passes_gradchecks_own_check(activation, loss):
+    """The same grid through gradcheck.check_gradient (the oracle above stays independent)."""
+    from gradcheck.check import check_gradient
+
+    model = MLP(SIZES, activation=activation, init="glorot", seed=1)
+    model.params["dense1.b"][:] = 0.1
+    x, y = batch(loss)
+    report = check_gradient(**mlp_problem(model, x, y, loss=loss), batch_size=N)
+    assert report.passed, str(report)
+    assert report.max_rel_error <= 1e-6, str(report)
+    assert not report.diagnoses
