@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.errors import InvalidArgumentError, InvalidTypeError, LossValueError, at_path
+from gradcheck.errors import InvalidArgumentError, InvalidTypeError, LossValueError, leaf_of
 
 
 def check_type(name: str, value: Any, types: type | tuple[type, ...], what: str) -> Any:
@@ -60,7 +60,8 @@ def order_check(name: str, low: float, high: float, low_name: str, high_name: st
     """Raise unless ``low <= high`` (for min/max argument pairs)."""
     if low > high:
         raise InvalidArgumentError(
-            f"Cannot have {low_name}={low!r} > {high_name}={high!r} for `{name}`."
+            f"Cannot have {low_name}={low!r} > {high_name}={high!r} for `{name}`: "
+            f"pass {low_name} <= {high_name}."
         )
 
 
@@ -69,7 +70,7 @@ def check_float_leaves(name: str, leaves: Mapping[str, np.ndarray]) -> None:
     for path, leaf in leaves.items():
         if not (np.issubdtype(leaf.dtype, np.floating) or np.iscomplexobj(leaf)):
             raise InvalidTypeError(
-                f"`{name}` leaf {at_path(path)} has dtype {leaf.dtype}; expected a float dtype. "
+                f"{leaf_of(name, path)} has dtype {leaf.dtype}; expected a float dtype. "
                 "Finite differences cannot perturb integers: convert it with "
                 f"`.astype(np.float64)` (or leave it out of `{name}`)."
             )

@@ -27,12 +27,14 @@ from gradcheck._validate import check_callable, check_choice
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError, TreeMismatchError
 
 
-def _as_tuple(value: Any, what: str, expected: int) -> tuple:
+def _as_tuple(value: Any, what: str, expected: int, hint: str) -> tuple:
     if not isinstance(value, tuple | list) or len(value) != expected:
         got = f"a {type(value).__name__}"
         if isinstance(value, tuple | list):
             got += f" of length {len(value)}"
-        raise InvalidTypeError(f"{what} must return a tuple of {expected} items; got {got}.")
+        raise InvalidTypeError(
+            f"{what} must return a tuple of {expected} items; got {got}. Return {hint}."
+        )
     return tuple(value)
 
 
@@ -89,13 +91,17 @@ class FunctionPairLayer:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Run ``forward_fn(x, *params)``; keep the cache for :meth:`backward`."""
         what = f"`{self.name}` forward_fn(x, *params)"
-        out, self._cache = _as_tuple(self.forward_fn(x, *self.params.values()), what, 2)
+        hint = "(out, cache): the output, then what backward_fn needs"
+        out, self._cache = _as_tuple(self.forward_fn(x, *self.params.values()), what, 2, hint)
         return out
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         """Run ``backward_fn(dout, cache)``; set :attr:`grads`; return ``dx``."""
         what = f"`{self.name}` backward_fn(dout, cache)"
-        dx, *dparams = _as_tuple(self.backward_fn(grad_y, self._cache), what, 1 + len(self.params))
+        names = ", ".join(["dx", *(f"d{key}" for key in self.params)]) + ("," * (not self.params))
+        hint = f"({names}): the input gradient, then one per parameter in the order of `params`"
+        returned = self.backward_fn(grad_y, self._cache)
+        dx, *dparams = _as_tuple(returned, what, 1 + len(self.params), hint)
         self.grads = dict(zip(self.params, dparams, strict=True))
         return dx
 
@@ -173,7 +179,7 @@ class MethodMappingLayer:
         self._grads_spec = grads
         self.params = _named_arrays(obj, params, "params")
         self.name = name or getattr(obj, "name", None) or type(obj).__name__
-        if not isinstance(params, str) and len(params) != len(grads):
+        if not isinstance(params, str) and not isinstance(grads, str) and len(params) != len(grads):
             raise InvalidArgumentError(
                 f"`params` names {len(params)} arrays but `grads` names {len(grads)}; "
                 "give one gradient attribute per parameter, in the same order."
@@ -183,9 +189,11 @@ class MethodMappingLayer:
     def grads(self) -> dict[str, np.ndarray]:
         """The object's current gradients, under the parameters' names."""
         found = _named_arrays(self.obj, self._grads_spec, "grads")
-        if isinstance(self._grads_spec, str):
-            return found
-        return dict(zip(self.params, found.values(), strict=True))
+        if isinstance(self._grads_spec, str) and isinstance(
+            getattr(self.obj, self._grads_spec), Mapping
+        ):
+            return found  # a dict of gradients keeps its own keys
+        return dict(zip(self.params, found.values(), strict=False))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Call the object's forward method."""
@@ -207,6 +215,11 @@ def _normalize_spec(spec: Any) -> list[tuple[str, tuple[int, ...]]]:
             f"`spec` must be a list of (name, shape) pairs, e.g. [('W1', (784, 100)), "
             f"('b1', (100,))]; got {spec!r}."
         ) from None
+    negative = [(name, shape) for name, shape in items if any(n < 0 for n in shape)]
+    if negative:
+        raise InvalidArgumentError(
+            f"`spec` gives negative sizes: {negative}; every dimension must be >= 0."
+        )
     names = [name for name, _ in items]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
@@ -256,6 +269,11 @@ class FlatVectorNetwork:
         self.order = check_choice("order", order, ("C", "F"))
         self.spec = _normalize_spec(spec)
         self.theta = np.array(theta, dtype=None).reshape(-1)
+        if not np.issubdtype(self.theta.dtype, np.floating):
+            raise InvalidTypeError(
+                f"`theta` must be a float vector; got dtype {self.theta.dtype}. Convert it "
+                "with `np.asarray(theta, dtype=np.float64)`."
+            )
         sizes = [int(np.prod(shape)) for _, shape in self.spec]
         if sum(sizes) != self.theta.size:
             parts = " + ".join(

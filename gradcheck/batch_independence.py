@@ -29,9 +29,10 @@ def batch_mixing(
     if n < 2:
         return None
     eps = np.sqrt(np.finfo(np.result_type(x, g, np.float32)).eps)
+    y = np.array(layer.forward(x.copy()))  # a copy: a layer may reuse its output buffer
     for i in sorted({0, n - 1, int(rng.integers(n))}):
         others = np.arange(n) != i
-        mixed = _mixed_forward(layer, x, i, others, eps, rng)
+        mixed = _mixed_forward(layer, x, y, i, others, eps, rng)
         how = "forward"
         if mixed is None:
             mixed, how = _mixed_backward(layer, x, g, i, others, eps), "backward"
@@ -40,8 +41,7 @@ def batch_mixing(
     return None
 
 
-def _mixed_forward(layer, x, i, others, eps, rng) -> list[int] | None:
-    y = np.asarray(layer.forward(x.copy()))
+def _mixed_forward(layer, x, y, i, others, eps, rng) -> list[int] | None:
     bumped = np.array(x)
     bumped[i] += 1e-2 * (np.abs(bumped[i]) + 1) * rng.standard_normal(bumped[i].shape)
     change = np.abs(np.asarray(layer.forward(bumped), dtype=np.float64) - y)

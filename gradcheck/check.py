@@ -18,7 +18,13 @@ from gradcheck import tree as tr
 from gradcheck._progress import Progress
 from gradcheck.check_setup import Setup, prepare, recheck
 from gradcheck.diagnose import diagnose
-from gradcheck.errors import GradientMismatch, InvalidArgumentError, InvalidTypeError, at_path
+from gradcheck.errors import (
+    GradientMismatch,
+    InvalidArgumentError,
+    InvalidTypeError,
+    at_path,
+    leaf_of,
+)
 from gradcheck.numeric.stencils import METHODS
 from gradcheck.numeric.sweep import LeafResult, sample_size, sweep_directions, sweep_entries
 from gradcheck.results import Failure, GradientReport, ParamSummary
@@ -80,7 +86,7 @@ def _check_params(params: Any) -> dict:
     for path, leaf in leaves.items():
         if np.iscomplexobj(leaf):
             raise InvalidTypeError(
-                f"`params` leaf {at_path(path)} is "
+                f"{leaf_of('params', path)} is "
                 "complex; gradients of complex parameters are not supported. Split it into "
                 "real and imaginary parts."
             )
@@ -109,6 +115,11 @@ def _validate_check_gradient(loss, grad, params, **kw: Any) -> CheckArgs:
             f"method={kw['method']!r}. Drop `directions` or change `method`."
         )
     v.check_type("seed", kw["seed"], (int, np.integer), "an int")
+    if kw["seed"] < 0:
+        raise InvalidArgumentError(
+            f"`seed`={kw['seed']!r} is out of range: numpy seeds must be >= 0; "
+            "pass a non-negative int (e.g. seed=0)."
+        )
     batch_size = _check_count("batch_size", kw["batch_size"])
     if kw["progress"] is not None:
         v.check_type("progress", kw["progress"], bool, "True, False or None")

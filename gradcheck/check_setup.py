@@ -18,6 +18,7 @@ from gradcheck.diagnose import accumulation_diagnosis, nondeterministic_diagnosi
 from gradcheck.errors import (
     GradcheckError,
     InvalidArgumentError,
+    InvalidTypeError,
     MutationError,
     NondeterministicError,
     at_path,
@@ -118,6 +119,12 @@ def _deterministic_f0(ev: Evaluator, originals: dict) -> float:
 
 def _grad_leaves(args, copy: tr.PrivateCopy) -> dict[str, np.ndarray]:
     received = tr.check_same_tree(args.params, args.grad(copy.tree), "grad")
+    for path, g in received.items():
+        if not (np.issubdtype(g.dtype, np.number) or g.dtype == bool):
+            raise InvalidTypeError(
+                f"`grad` for {at_path(path)} has dtype {g.dtype}; expected a float array "
+                f"of shape {g.shape}. Return numbers (e.g. `np.asarray(g, dtype=float)`)."
+            )
     return {path: np.array(g, copy=True) for path, g in received.items()}
 
 

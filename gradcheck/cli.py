@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `gradcheck ... | head`: the reader left; say nothing more
+        sys.stdout = None
+        return 141
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gradcheck.errors import TreeMismatchError, at_path
+from gradcheck.errors import InvalidTypeError, TreeMismatchError, at_path
 
 FIT_RTOL = 1e-2  # an entry fits a model when it agrees to 1% (finite differences are far better)
 INFER_RTOL = 1e-5  # without `failed`, an entry is wrong when it differs by more than this
@@ -193,7 +193,8 @@ def _array(mapping: Mapping, path: str, name: str, shape: tuple | None) -> np.nd
     value = np.asarray(mapping[path], dtype=np.float64)
     if shape is not None and value.shape != shape:
         raise TreeMismatchError(
-            f"`{name}` for {at_path(path)} has shape {value.shape}; expected {shape}."
+            f"`{name}` for {at_path(path)} has shape {value.shape}; expected {shape}, the "
+            "shape of `analytic` there: pass arrays of one shape per path."
         )
     return value
 
@@ -252,6 +253,13 @@ def build_case(path, analytic, numeric, params, checked, failed, batch_size, ato
 
 def build_cases(analytic, numeric, params, checked, failed, batch_size) -> list[Case]:
     """Return one :class:`Case` per parameter with wrong entries, in the order of `analytic`."""
+    named = {"analytic": analytic, "numeric": numeric, "params": params}
+    for name, value in {**named, "checked": checked, "failed": failed}.items():
+        if not isinstance(value, Mapping) and (value is not None or name in named):
+            raise InvalidTypeError(
+                f"`{name}` must be a dict path -> array; got {type(value).__name__}. "
+                f"Wrap a single array: {name}={{'W': array}}."
+            )
     atol = INFER_ATOL * tree_scale(analytic, numeric)
     cases = (
         build_case(path, analytic, numeric, params, checked, failed, batch_size, atol)

@@ -66,8 +66,13 @@ def describe_shape(value: object) -> str:
 
 
 def at_path(path: str) -> str:
-    """Format a parameter path for messages: `W1`, `layers.0.W` or `the parameters`."""
-    return f"`{path}`" if path else "the parameters (a bare array)"
+    """Format a parameter path for messages: `W1`, `layers.0.W`, or the bare parameter."""
+    return f"`{path}`" if path else "the bare parameter"
+
+
+def leaf_of(name: str, path: str) -> str:
+    """Name one leaf of the tree argument `name`: "`params` leaf `W1`", or "`params`"."""
+    return f"`{name}` leaf `{path}`" if path else f"`{name}`"
 
 
 class StabilityAssertion(GradcheckError, AssertionError):

@@ -129,13 +129,20 @@ def shape_diagnosis(path: str, got: tuple, want: tuple, dout_shape: tuple) -> Di
     if got == dout_shape:
         why = "the shape of dout: the input gradient forgot the weights (`dout @ W.T`)"
         return _diag("other", path, 0.8, f"{head}, {why}.", **evidence)
-    return _diag("other", path, 0.5, f"{head}.", **evidence)
+    why = "backward must give a gradient of the same shape as what it differentiates"
+    return _diag("other", path, 0.5, f"{head}: {why}.", **evidence)
 
 
 def shape_problems(name: str, params: Mapping, x, g, dx, grads: Mapping) -> list[Diagnosis]:
     """Explain an input gradient or parameter gradients of the wrong shape, or missing."""
     problems = []
-    if np.shape(dx) != x.shape:
+    if dx is None:
+        message = (
+            f"`{name}.backward` returned None; it must return dx, the gradient for its "
+            f"input, of shape {x.shape} (add `return dx`)."
+        )
+        problems.append(Diagnosis("other", f"{name}.x", 1.0, message, {"expected": x.shape}))
+    elif np.shape(dx) != x.shape:
         problems.append(shape_diagnosis(f"{name}.x", np.shape(dx), x.shape, g.shape))
     for key, value in params.items():
         if key not in grads:
@@ -226,9 +233,11 @@ def _dense_input_diagnoses(
     return []
 
 
-def _central(forward: Forward, x: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (central, one-sided disagreement) derivative estimates, entry by entry."""
-    up, mid, down = (np.asarray(forward(x + s), dtype=np.float64) for s in (step, 0 * step, -step))
+def _central(
+    forward: Forward, x: np.ndarray, mid: np.ndarray, step: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (central, one-sided disagreement) derivative estimates; `mid` is f(x)."""
+    up, down = (np.asarray(forward(x + s), dtype=np.float64) for s in (step, -step))
     forward_d, backward_d = (up - mid) / step, (mid - down) / step
     return (up - down) / (2 * step), np.abs(forward_d - backward_d)
 
@@ -244,8 +253,9 @@ def _derivative(forward: Forward, x: np.ndarray) -> _Derivative:
     y = np.asarray(forward(x.copy()))
     eps = float(np.finfo(np.result_type(y.dtype, np.float32)).eps)
     step = _step(y.dtype) * np.maximum(1.0, np.abs(x))
-    coarse, gap = _central(forward, x, step)
-    fine, gap_fine = _central(forward, x, step / 2)
+    mid = y.astype(np.float64)
+    coarse, gap = _central(forward, x, mid, step)
+    fine, gap_fine = _central(forward, x, mid, step / 2)
     rounding = eps * (np.abs(y.astype(np.float64)) + step * np.abs(fine)) / step
     # smooth: the one-sided gap is h f'' and halves with h; at a corner it does not
     unsmooth = np.abs(gap_fine - 0.5 * gap) > np.maximum(0.25 * gap, 16 * rounding)

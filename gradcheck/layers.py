@@ -11,7 +11,7 @@ then a batch-independence check and, for a failing layer, the layer-aware diagno
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,12 @@ def _validate_check_layers(layers: Any, x: Any, mode: str, seed: Any) -> tuple[l
                 f"`layers[{index}]` ({type(layer).__name__}) lacks {missing}: a layer needs "
                 "`params` (dict), `forward(x)` and `backward(dout)`. Wrap other styles with "
                 "gradcheck.adapters.FunctionPairLayer or MethodMappingLayer."
+            )
+        if not isinstance(layer.params, Mapping):
+            raise InvalidTypeError(
+                f"`layers[{index}].params` must be a dict name -> ndarray; got "
+                f"{type(layer.params).__name__}. Wrap the layer with "
+                "gradcheck.adapters.MethodMappingLayer, which names list entries '0', '1'..."
             )
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating) or x.ndim < 2:

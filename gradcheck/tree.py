@@ -191,7 +191,7 @@ def _check_keys(expected: dict, received: dict, name: str) -> None:
 def check_same_tree(expected: Tree, received: Tree, name: str = "grad") -> dict[str, np.ndarray]:
     """Check that `received` has the structure and leaf shapes of `expected`.
 
-    Returns the leaves of `received` by path, as float-or-complex arrays. Raises
+    Returns the leaves of `received` by path, as arrays (their dtypes unchecked). Raises
     :class:`TreeMismatchError` naming the first path that differs and the shapes.
 
     Examples

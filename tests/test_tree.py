@@ -135,3 +135,10 @@ def test_private_copy_detects_mutation():
     snap = copy.snapshot()
     copy.tree["W"][1] = 5.0
     assert copy.changed_paths(snap) == ["W"]
+
+
+def test_a_bare_non_array_is_named_as_the_bare_parameter():
+    with pytest.raises(
+        InvalidTypeError, match=r"^the bare parameter is a str; expected an ndarray"
+    ):
+        flatten("relu")

@@ -15,26 +15,30 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck.errors import InvalidArgumentError
+from gradcheck.numeric.stencils import METHODS
 
 HELP = "check a gradient set up by FILE.py:FACTORY (exit 0 pass, 1 fail, 2 bad input)"
 
 _FUNCTION_KEYS = ("loss", "grad", "params")
 _LAYER_KEYS = ("layers", "x")
-_METHODS = ("central", "forward", "backward", "richardson", "complex")
 
 
 def _sample(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(
+        f"expected an int (entries per parameter) or a fraction in (0, 1]; got {text!r}"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``gradcheck check``."""
     parser.add_argument("target", metavar="FILE.py:FACTORY", help="file and factory function")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--method", default="central", choices=_METHODS, help="FD method")
+    parser.add_argument("--method", default="central", choices=METHODS, help="FD method")
     parser.add_argument(
         "--sample", type=_sample, default=None, help="entries per parameter (int or fraction)"
     )
@@ -56,6 +60,11 @@ def _load_factory(path: Path, name: str):
     if not path.is_file():
         raise InvalidArgumentError(f"file {str(path)!r} does not exist (from `{path}:{name}`).")
     spec = importlib.util.spec_from_file_location(f"_gradcheck_target_{path.stem}", path)
+    if spec is None:
+        raise InvalidArgumentError(
+            f"cannot import {str(path)!r} (from `{path}:{name}`): expected a Python file "
+            "ending in .py; rename it or point to the .py file that defines the factory."
+        )
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
@@ -109,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the check; print the report; return 0 (passed), 1 (failed) or 2 (bad input)."""
     path, name = _split_target(args.target)
     problem = _problem(_load_factory(path, name), name)
-    if "loss" in problem:
+    if problem.keys() >= set(_FUNCTION_KEYS):
         report = _check_function(problem, args)
     else:
         report = _check_layers(problem, args)

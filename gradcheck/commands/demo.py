@@ -42,6 +42,7 @@ class DemoState:
     monitor: object = None  # the healthy run's training monitor
     story_monitor: object = None  # the monitor of our user's broken sigmoid network
     checks: list = field(default_factory=list)  # gradient-check results, in order
+    problem: dict | None = None  # the trained MLP's function-style problem on the check batch
     summary: list[str] = field(default_factory=list)  # one line per phase for the end
 
 

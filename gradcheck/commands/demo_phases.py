@@ -10,6 +10,7 @@ write the stability reports.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,16 @@ def _check_batch(state: Any) -> tuple[np.ndarray, np.ndarray]:
     return data.x_test[:CHECK_BATCH], data.y_test[:CHECK_BATCH]
 
 
+def _problem(state: Any) -> dict:
+    """Return the trained MLP's ``{"loss", "grad", "params"}`` on the check batch (once)."""
+    from gradcheck.nn.problem import mlp_problem
+
+    if state.problem is None:
+        x, y = _check_batch(state)
+        state.problem = mlp_problem(state.model, x, y, loss="cross_entropy")
+    return state.problem
+
+
 def _say(state: Any, title: str, result: Any) -> None:
     verdict = "passes" if result.passed else "FAILS"
     print(f"\n== {title}: {verdict}\n{result}")
@@ -64,12 +75,10 @@ def phase_check_layers(state: Any) -> None:
 def phase_check_gradient(state: Any) -> None:
     """Check the whole network's gradient entry by entry (cross-entropy, one batch)."""
     from gradcheck.check import check_gradient
-    from gradcheck.nn.problem import mlp_problem
 
-    x, y = _check_batch(state)
-    problem = mlp_problem(state.model, x, y, loss="cross_entropy")
-    report = check_gradient(**problem, seed=state.args.seed, batch_size=len(x))
-    report = _titled(report, "trained MLP, every entry")
+    problem = _problem(state)
+    report = check_gradient(**problem, seed=state.args.seed, batch_size=CHECK_BATCH)
+    report = dataclasses.replace(report, title="trained MLP, every entry")
     _say(state, "full gradient check of the trained MLP", report)
     state.summary.append(
         f"gradient check of {sum(p.size for p in problem['params'].values()):,} entries "
@@ -77,32 +86,28 @@ def phase_check_gradient(state: Any) -> None:
     )
 
 
-def _titled(report: Any, title: str) -> Any:
-    import dataclasses
-
-    if dataclasses.is_dataclass(report) and hasattr(report, "title"):
-        return dataclasses.replace(report, title=title)
-    return report
-
-
 def phase_check_broken(state: Any) -> None:
     """Check two broken copies: a ReLU without its derivative, and a summed-cost gradient."""
     from gradcheck.check import check_gradient
     from gradcheck.layers import check_layers
-    from gradcheck.nn.problem import mlp_problem
 
-    x, y = _check_batch(state)
+    x, _ = _check_batch(state)
     layers = copy.deepcopy(state.model.layers)
-    index = next(i for i, layer in enumerate(layers) if not layer.params and i > 1)
+    index = max(i for i, layer in enumerate(layers) if not layer.params)  # last hidden activation
     layers[index] = MissingDerivative(layers[index])
     result = check_layers(layers, x, seed=state.args.seed, title="broken copy: layers")
     _say(state, f"broken copy, layer {index} `{layers[index].name}` forgot its derivative", result)
 
-    problem = mlp_problem(state.model, x, y, loss="cross_entropy")
+    problem = _problem(state)
     mean_grad = problem["grad"]
-    problem["grad"] = lambda p: {k: g * len(x) for k, g in mean_grad(p).items()}
-    report = check_gradient(**problem, seed=state.args.seed, batch_size=len(x))
-    report = _titled(report, "broken copy: gradient of the summed cost")
+
+    def summed_grad(params: dict) -> dict:  # the planted bug: no division by the batch size
+        return {path: g * len(x) for path, g in mean_grad(params).items()}
+
+    report = check_gradient(
+        problem["loss"], summed_grad, problem["params"], seed=state.args.seed, batch_size=len(x)
+    )
+    report = dataclasses.replace(report, title="broken copy: gradient of the summed cost")
     _say(state, "broken copy, gradient of a summed cost against a mean loss", report)
     found = [d.kind for d in result.diagnoses[:1] + report.diagnoses[:1]]
     state.summary.append(f"broken copies caught: {', '.join(found) or 'NOTHING (a bug!)'}")

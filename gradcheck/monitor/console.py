@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from gradcheck._validate import check_choice
 from gradcheck.monitor.findings import SEVERITIES, Finding
 from gradcheck.monitor.monitor import Monitor
 
@@ -97,7 +98,7 @@ class ConsoleObserver:
     ) -> None:
         self.monitor = monitor if monitor is not None else Monitor()
         self.stream = stream
-        self.min_severity = SEVERITIES.index(min_severity)
+        self.min_severity = SEVERITIES.index(check_choice("min_severity", min_severity, SEVERITIES))
 
     def observe(self, step: int, **arrays: Any) -> None:
         """Forward to ``monitor.observe`` and print the findings that start now."""

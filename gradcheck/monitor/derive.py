@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from gradcheck.errors import InvalidTypeError
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.observation import History, Observation, forward_order
 
@@ -41,9 +42,10 @@ def _limits(dtype: np.dtype, power: float, margin: float, threshold: float) -> d
 def collect(step: int, loss: float | None, arrays: dict[str, Mapping], th: dict, seed: int):
     """Summarize every array; read all of them in full if anything is not finite."""
     obs = _collect(step, loss, arrays, th, seed, int(th["full_size"]))
+    stats = _all_stats(obs)
     bad = loss is not None and not math.isfinite(loss)
-    bad = bad or any(s.n_nan or s.n_inf for s in _all_stats(obs))
-    if bad and any(s.size > th["full_size"] for s in _all_stats(obs)):
+    bad = bad or any(s.n_nan or s.n_inf for s in stats)
+    if bad and any(s.size > th["full_size"] for s in stats):
         obs = _collect(step, loss, arrays, th, seed, math.inf)
     obs.metrics["_nonfinite"] = bad
     return obs
@@ -66,7 +68,7 @@ def _collect(step, loss, arrays, th, seed, full_size) -> Observation:
         limits = obs.metrics["_limits"][kind] = {}
         for name, value in arrays[kind].items():
             float_array = isinstance(value, np.ndarray) and value.dtype.kind == "f"
-            array = value if float_array else st.as_float_array(value)
+            array = value if float_array else _as_float(kind, name, value)
             bounds = _limits(array.dtype, power, margin, threshold)
             index = seen.get(id(value))
             if index is None:
@@ -87,6 +89,17 @@ def _collect(step, loss, arrays, th, seed, full_size) -> Observation:
             alive[name] = st.alive_units(array, rows, all_alive=not s.zero_fraction > 0)
     obs.forward = forward_order(arrays["activations"], arrays["preactivations"])
     return obs
+
+
+def _as_float(kind: str, name: str, value: object) -> np.ndarray:
+    """`st.as_float_array`, naming the argument and entry when `value` is not numeric."""
+    try:
+        return st.as_float_array(value)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"`{kind}[{name!r}]` must be a numeric array; got {type(value).__name__}. Pass the "
+            "layer's ndarray (e.g. `a.astype(np.float64)`), or leave the name out."
+        ) from None
 
 
 def derive(obs: Observation, hist: History, th: dict) -> None:

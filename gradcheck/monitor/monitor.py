@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import to_jsonable
+from gradcheck._validate import check_callable, check_positive, check_type
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.derive import collect, derive
@@ -79,9 +80,10 @@ class Monitor:
         **thresholds: float,
     ) -> None:
         self.thresholds = _validate_thresholds(thresholds)
-        self.schedule = schedule
-        self.seed = int(seed)
-        self.max_points = int(max_points)
+        self.schedule = None if schedule is None else check_callable("schedule", schedule)
+        self.seed = int(check_type("seed", seed, (int, np.integer), "an int"))
+        check_type("max_points", max_points, (int, np.integer), "an int >= 1")
+        self.max_points = int(check_positive("max_points", max_points, allow_none=False))
         self.findings: list[Finding] = []
         self._by_key: dict[tuple, Finding] = {}
         self._history = History()
@@ -209,19 +211,22 @@ def _validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
                 f"Monitor threshold `{name}` must be a finite number > 0; got {name}={value!r}."
             )
         if name in INTEGER_THRESHOLDS and value != int(value):
-            raise InvalidArgumentError(f"Monitor threshold `{name}` must be whole; got {value!r}.")
+            raise InvalidArgumentError(
+                f"Monitor threshold `{name}` counts observations or entries and must be a whole "
+                f"number; got {name}={value!r}. Pass an int such as {name}={max(1, round(value))}."
+            )
         merged[name] = int(value) if name in INTEGER_THRESHOLDS else float(value)
     return merged
 
 
 def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping]:
     if isinstance(step, bool) or not isinstance(step, int | np.integer):
-        raise InvalidTypeError(f"`step` must be an int; got {step!r} ({type(step).__name__}).")
-    if loss is not None and not isinstance(loss, float) and np.size(loss) != 1:
-        raise InvalidArgumentError(
-            f"`loss` must be one number; got an array of shape {np.shape(loss)}. Pass the mean "
-            "(or the sum) of the per-sample losses."
+        raise InvalidTypeError(
+            f"`step` must be an int; got {step!r} ({type(step).__name__}). Pass the training "
+            "step number, e.g. the loop counter."
         )
+    if loss is not None and not isinstance(loss, float):
+        _validate_loss(loss)
     arrays = {}
     for name, mapping in zip(ARRAY_ARGS, mappings, strict=True):
         if mapping is not None and not isinstance(mapping, Mapping):
@@ -231,6 +236,21 @@ def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping
             )
         arrays[name] = mapping or {}
     return arrays
+
+
+def _validate_loss(loss: Any) -> None:
+    if np.size(loss) != 1:
+        raise InvalidArgumentError(
+            f"`loss` must be one number; got an array of shape {np.shape(loss)}. Pass the mean "
+            "(or the sum) of the per-sample losses."
+        )
+    try:
+        _as_loss(loss)
+    except (TypeError, ValueError):
+        raise InvalidTypeError(
+            f"`loss` must be a number; got {loss!r} ({type(loss).__name__}). Pass the loss "
+            "value as a float, e.g. `loss=float(loss)`."
+        ) from None
 
 
 def _as_loss(loss: Any) -> float | None:

@@ -68,12 +68,23 @@ class Activation:
 def _sigmoid(z: Array) -> Array:
     # exp(-|z|) <= 1 never overflows; pick the algebraically equal branch per sign.
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    d = 1 + e
+    return np.where(z >= 0, 1 / d, e / d)
+
+
+def _dsigmoid(z: Array) -> Array:
+    s = _sigmoid(z)
+    return s * (1 - s)
 
 
 def _softmax(z: Array) -> Array:
     e = np.exp(z - np.max(z, axis=-1, keepdims=True))
     return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _dsoftmax_diagonal(z: Array) -> Array:
+    s = _softmax(z)
+    return s * (1 - s)
 
 
 def _softmax_vjp(z: Array, a: Array, g: Array) -> Array:
@@ -91,14 +102,12 @@ def _leaky_relu(alpha: float) -> Activation:
 
 _TABLE = (
     Activation("identity", f=lambda z: z, df=lambda z: np.ones_like(z)),
-    Activation("sigmoid", f=_sigmoid, df=lambda z: _sigmoid(z) * (1 - _sigmoid(z))),
+    Activation("sigmoid", f=_sigmoid, df=_dsigmoid),
     Activation("tanh", f=np.tanh, df=lambda z: 1 - np.tanh(z) ** 2),
     Activation("relu", f=lambda z: np.maximum(z, 0), df=lambda z: (z > 0).astype(z.dtype)),
     _leaky_relu(0.01),
     Activation("softplus", f=lambda z: np.logaddexp(0, z), df=_sigmoid),
-    Activation(
-        "softmax", f=_softmax, df=lambda z: _softmax(z) * (1 - _softmax(z)), vjp=_softmax_vjp
-    ),
+    Activation("softmax", f=_softmax, df=_dsoftmax_diagonal, vjp=_softmax_vjp),
 )
 
 ACTIVATIONS: dict[str, Activation] = {act.name: act for act in _TABLE}

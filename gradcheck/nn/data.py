@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck._validate import check_positive
+from gradcheck._validate import check_positive, check_type
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.nn.mnist import read_mnist
 
@@ -185,11 +185,19 @@ def make_blobs(
     >>> make_blobs(100, 2).x_train.shape
     (75, 2)
     """
+    _check_sizes(n_samples, n_classes=n_classes, n_features=n_features)
     rng = np.random.default_rng(seed)
     centres = 3.0 * _directions(n_classes, n_features, rng)
     y = np.arange(n_samples) % n_classes
     x = centres[y] + rng.normal(0.0, spread, size=(n_samples, n_features))
     return split(x, y, n_classes=n_classes, name="blobs", seed=seed, test_fraction=test_fraction)
+
+
+def _check_sizes(n_samples: int, **counts: int) -> None:
+    """Raise unless `n_samples` is an integer >= 0 and every count an integer > 0."""
+    for name, value in {"n_samples": n_samples, **counts}.items():
+        check_type(name, value, (int, np.integer), "an integer such as 100")
+        check_positive(name, value, allow_none=False, strict=name != "n_samples")
 
 
 def _directions(k: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -215,6 +223,7 @@ def make_spirals(
     >>> make_spirals(90, 3).n_classes
     3
     """
+    _check_sizes(n_samples, n_classes=n_classes)
     rng = np.random.default_rng(seed)
     y = np.arange(n_samples) % n_classes
     r = rng.uniform(0.05, 1.0, size=n_samples)
@@ -239,6 +248,7 @@ def make_regression(
     >>> data.y_train.shape, data.n_classes
     ((30, 1), 0)
     """
+    _check_sizes(n_samples, n_features=n_features)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n_samples, n_features))
     u, v = rng.normal(size=(2, n_features)) / np.sqrt(n_features)

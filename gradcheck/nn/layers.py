@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradcheck._validate import check_positive, check_type
 from gradcheck.errors import InvalidArgumentError, describe_shape
 from gradcheck.nn.activations import get_activation
 from gradcheck.nn.init import get_initializer
@@ -53,6 +54,9 @@ class Dense:
         dtype=np.float64,
         name: str | None = None,
     ) -> None:
+        for arg, width in (("n_in", n_in), ("n_out", n_out)):
+            check_type(arg, width, (int, np.integer), "a positive integer (a layer width)")
+            check_positive(arg, width, allow_none=False)
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
         self.name = name or "dense"
         self.dtype = np.dtype(dtype)

@@ -55,7 +55,10 @@ def read_idx(path: str | Path, *, ndim: int | None = None) -> np.ndarray:
         )
     header = 4 + 4 * dims_found
     if len(raw) < header:
-        raise DataFileError(f"`{path}` is truncated: its header needs {header} bytes.")
+        raise DataFileError(
+            f"`{path}` is truncated: its header needs {header} bytes for {dims_found} "
+            f"dimensions but the file has {len(raw)}. Re-download it."
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", dims_found, offset=4))
     dtype = np.dtype(IDX_TYPES[raw[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
@@ -136,7 +139,11 @@ def _check_counts(arrays: dict, files: dict, split: str) -> None:
             f"shape {x.shape} and labels {y.shape}; expected (n, 28, 28) or (n, 784) and (n,)."
         )
     if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9):
-        raise DataFileError(f"`{files[f'y_{split}']}` holds labels outside the digits 0..9.")
+        raise DataFileError(
+            f"`{files[f'y_{split}']}` holds labels outside the digits 0..9: {split} labels "
+            f"have dtype {y.dtype}, min {y.min()}, max {y.max()}; expected integers 0..9. "
+            "Are the image and label files swapped, or is this not MNIST?"
+        )
 
 
 def read_mnist(path: str | Path) -> dict[str, np.ndarray]:

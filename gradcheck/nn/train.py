@@ -262,6 +262,7 @@ def _validate_train(model, data, loss, optimizer, lr, epochs, batch_size, l2, ob
             f"`data` has {data.n_features} features but the model's input width is "
             f"{model.sizes[0]}: build it as MLP([{data.n_features}, ...])."
         )
+    _check_output_width(model, data)
     dtype = model.dtype
     arrays = (
         np.asarray(data.x_train, dtype=dtype),
@@ -270,3 +271,23 @@ def _validate_train(model, data, loss, optimizer, lr, epochs, batch_size, l2, ob
         data.y_test if data.n_classes else np.asarray(data.y_test, dtype=dtype),
     )
     return get_loss(loss), get_optimizer(optimizer, lr), arrays
+
+
+def _check_output_width(model: MLP, data: Dataset) -> None:
+    """Raise before training when the targets cannot fit the model's outputs."""
+    width = model.sizes[-1]
+    if not data.n_classes:
+        shape = data.y_train.shape
+        if shape[1:] != (width,):
+            fix = f"build it as MLP([..., {shape[1]}])" if len(shape) == 2 else "reshape to (n, k)"
+            raise InvalidArgumentError(
+                f"`data` has regression targets of shape {shape} but the model has {width} "
+                f"outputs (expected targets of shape (n, {width})): {fix}."
+            )
+        return
+    top = max((int(y.max()) for y in (data.y_train, data.y_test) if len(y)), default=0)
+    if width > 1 and top >= width:
+        raise InvalidArgumentError(
+            f"`data` has class labels up to {top} ({data.n_classes} classes) but the model "
+            f"has {width} outputs: build it as MLP([..., {data.n_classes}])."
+        )

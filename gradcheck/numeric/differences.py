@@ -140,7 +140,7 @@ def support_values(
     of the leaf is untouched) and is restored exactly afterwards.
     """
     flat = leaf.reshape(-1)
-    saved = flat[support].copy()
+    saved = flat[support]  # fancy indexing: already a copy
     results = []
     try:
         for values in perturbed:

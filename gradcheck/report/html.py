@@ -21,7 +21,7 @@ from gradcheck.report._content import (
     findings_blocks,
 )
 from gradcheck.report._format import verdict
-from gradcheck.report.model import as_run_data
+from gradcheck.report.model import DEFAULT_TITLE, as_run_data
 
 LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "empty": "EMPTY"}
 
@@ -135,7 +135,7 @@ def render_html(data: Any, *, plots: list | None = None) -> str:
         from gradcheck.report.plots import make_plots
 
         plots = make_plots(data)
-    title = data.get("title") or "gradcheck report"
+    title = data.get("title") or DEFAULT_TITLE
     body = [f"<h1>{_e(title)}</h1>", _verdict_html(verdict(data)), _nav_html()]
     body.append(_section("findings", findings_blocks(data.get("monitor"))))
     body.append(_section("checks", checks_blocks(data.get("checks") or [])))

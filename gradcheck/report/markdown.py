@@ -20,7 +20,7 @@ from gradcheck.report._content import (
     findings_blocks,
 )
 from gradcheck.report._format import verdict
-from gradcheck.report.model import as_run_data
+from gradcheck.report.model import DEFAULT_TITLE, as_run_data
 from gradcheck.report.plots import plot_jobs
 
 NOT_WRITTEN = 'not drawn here: save with `save_report(report, "report.md")` to write the PNGs.'
@@ -63,7 +63,7 @@ def render_markdown(
     ('# W', True)
     """
     data = as_run_data(data)
-    lines = [f"# {md_escape(data.get('title') or 'gradcheck report')}", ""]
+    lines = [f"# {md_escape(data.get('title') or DEFAULT_TITLE)}", ""]
     lines += _verdict_lines(verdict(data))
     blocks = findings_blocks(data.get("monitor")) + checks_blocks(data.get("checks") or [])
     blocks += _plot_blocks(data, plot_files or {}, plot_notes or {})

@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from gradcheck.errors import GradientMismatch, InvalidArgumentError, StabilityAssertion
+from gradcheck.errors import (
+    GradientMismatch,
+    InvalidArgumentError,
+    InvalidTypeError,
+    StabilityAssertion,
+)
 
 SEVERITIES = ("info", "warning", "error")
 
@@ -108,7 +113,13 @@ def assert_stable(monitor: Any, *, allow: Iterable[str] = ("info",)) -> list:
     """
     __tracebackhide__ = True
     allowed = _validate_allow(allow)
-    findings = list(monitor.findings)
+    findings = getattr(monitor, "findings", None)
+    if findings is None:
+        raise InvalidTypeError(
+            f"`monitor` must be a gradcheck.Monitor (anything with `.findings`); got "
+            f"{type(monitor).__name__}. Pass the Monitor itself, not `monitor.to_dict()`."
+        )
+    findings = list(findings)
     bad = [f for f in findings if f.severity not in allowed and f.code not in allowed]
     if bad:
         raise StabilityAssertion(_stability_message(bad, allowed), findings=bad)
@@ -121,23 +132,17 @@ def _validate_allow(allow: Iterable[str]) -> frozenset[str]:
             f"`allow`={allow!r} must be a collection of severities or codes, not one string. "
             f"Try allow=({allow!r},)."
         )
+    from gradcheck.monitor.findings import FINDINGS
+
     allowed = frozenset(allow)
-    codes = _known_codes()
-    unknown = sorted(allowed - set(SEVERITIES) - codes) if codes is not None else []
+    codes = set(FINDINGS)
+    unknown = sorted(allowed - set(SEVERITIES) - codes)
     if unknown:
         raise InvalidArgumentError(
             f"`allow` has unknown entries {unknown}; use severities {', '.join(SEVERITIES)} "
             f"or finding codes ({', '.join(sorted(codes))})."
         )
     return allowed
-
-
-def _known_codes() -> set[str] | None:
-    try:
-        from gradcheck.monitor.findings import FINDINGS
-    except ImportError:  # no monitor layer installed: any code is accepted
-        return None
-    return set(FINDINGS)
 
 
 def _stability_message(bad: list, allowed: frozenset[str]) -> str:

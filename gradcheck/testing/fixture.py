@@ -6,7 +6,6 @@ configures, and the checker loads on the first ``check``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -257,17 +256,11 @@ def save_reports(
     """Write `result` as ``<stem>.json`` and ``<stem>.html``; return the paths written.
 
     Uses :func:`gradcheck.report.save_check_report` (with `title` and the settings as
-    `config`) when the reporting layer provides it; otherwise writes the JSON alone.
+    `config`).
     """
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        from gradcheck.report import save_check_report
-    except ImportError:
-        save_check_report = None
+    from gradcheck.report import save_check_report
+
     paths = [stem.parent / f"{stem.name}.json", stem.parent / f"{stem.name}.html"]
-    if save_check_report is None:
-        paths[0].write_text(json.dumps(result.to_dict(), indent=2))
-        return paths[:1]
     for path in paths:
         save_check_report(result, path, title=title, config=config)
     return paths

@@ -62,14 +62,52 @@ def test_function_pair_stack_passes_and_names_layers():
 
 def test_function_pair_bad_return_names_the_function():
     layer = FunctionPairLayer(lambda x, w: x @ w, affine_backward, {"w": np.ones((4, 2))}, "fc")
-    with pytest.raises(InvalidTypeError, match=r"`fc` forward_fn.*tuple of 2"):
+    with pytest.raises(
+        InvalidTypeError, match=r"`fc` forward_fn.*tuple of 2.*Return \(out, cache\)"
+    ):
         layer.forward(x_batch())
     bad = FunctionPairLayer(
         affine_forward, lambda d, c: (d,), {"w": np.ones((4, 2)), "b": np.zeros(2)}, "fc"
     )
     bad.forward(x_batch())
-    with pytest.raises(InvalidTypeError, match=r"backward_fn.*tuple of 3 items; got a tuple of"):
+    with pytest.raises(
+        InvalidTypeError,
+        match=r"backward_fn.*tuple of 3 items; got a tuple of length 1\. Return \(dx, dw, db\)",
+    ):
         bad.backward(np.ones((5, 2)))
+    bare = FunctionPairLayer(relu_forward, lambda d, c: d * (c > 0), name="relu")
+    bare.forward(x_batch())
+    with pytest.raises(InvalidTypeError, match=r"got a ndarray\. Return \(dx,\)"):
+        bare.backward(np.ones((5, 4)))
+
+
+def test_backward_returning_none_or_wrong_shapes_is_explained():
+    def forgets_return(dout, cache):
+        x, w = cache
+        return None, x.T @ dout, dout.sum(axis=0)
+
+    def transposed_dw(dout, cache):
+        x, w = cache
+        return dout @ w.T, dout.T @ x, dout.sum(axis=0)
+
+    rng = np.random.default_rng(1)
+    results = [
+        check_layers(
+            [
+                FunctionPairLayer(
+                    affine_forward, backward, {"w": rng.normal(size=(4, 3)), "b": np.zeros(3)}, "fc"
+                )
+            ],
+            x_batch(),
+        ).layers[0]
+        for backward in (forgets_return, transposed_dw)
+    ]
+    none, transposed = (report.diagnoses[0] for report in results)
+    assert (none.kind, none.path) == ("other", "fc.x")
+    assert "`fc.backward` returned None" in none.message and "(5, 4)" in none.message
+    assert (transposed.kind, transposed.path) == ("transpose", "fc.w")
+    assert transposed.evidence == {"shape": (3, 4), "expected": (4, 3)}
+    assert not any(report.passed for report in results)
 
 
 class Fprop:
@@ -118,6 +156,36 @@ def test_method_mapping_with_attribute_names_finds_a_scale_bug():
     assert result.first_failure == 0
     top = result.layers[0].diagnoses[0]
     assert (top.kind, top.path) == ("scale", "named.W")
+
+
+class SingleArrays:
+    """A layer keeping one weight array and its gradient under other attribute names."""
+
+    def __init__(self):
+        self.W = np.random.default_rng(3).normal(size=(4, 3))
+        self.dW = np.zeros((4, 3))
+        self.grads = {}
+
+    def fprop(self, x):
+        self.x = x
+        return x @ self.W
+
+    def bprop(self, dout):
+        self.dW = self.x.T @ dout
+        self.grads = {"W": self.dW}
+        return dout @ self.W.T
+
+
+@pytest.mark.parametrize(
+    "params, grads",
+    [("W", "dW"), (["W"], "grads"), (["W"], ["dW"])],
+    ids=["one_array_each", "names_and_a_grads_dict", "names_each"],
+)
+def test_method_mapping_pairs_gradients_with_parameters(params, grads):
+    layer = MethodMappingLayer(SingleArrays(), params=params, grads=grads, name="s")
+    result = check_layers([layer], x_batch())
+    assert result.passed, str(result)
+    assert list(layer.params) == ["W"] and list(layer.grads) == ["W"]
 
 
 def test_method_mapping_missing_attribute_is_explained():
@@ -189,9 +257,15 @@ def test_flat_vector_size_mismatch_names_the_sizes():
     [
         ([("W", (2, 2)), ("W", (2,))], "more than once"),
         ([("W",)], "list of \\(name, shape\\) pairs"),
+        ([("W", (2, -3))], r"negative sizes: \[\('W', \(2, -3\)\)\]"),
     ],
-    ids=["duplicate", "malformed"],
+    ids=["duplicate", "malformed", "negative"],
 )
 def test_flat_vector_spec_validation(spec, match):
     with pytest.raises((InvalidArgumentError, InvalidTypeError), match=match):
         FlatVectorNetwork(lambda t: 0.0, lambda t: t, np.zeros(6), spec)
+
+
+def test_flat_vector_theta_must_be_float():
+    with pytest.raises(InvalidTypeError, match=r"`theta` must be a float vector; got dtype int64"):
+        FlatVectorNetwork(lambda t: 0.0, lambda t: t, np.arange(6), [("W", (2, 3))])

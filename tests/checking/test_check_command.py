@@ -53,6 +53,12 @@ def test_json_output(target, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["kind"] == "gradient_check" and data["method"] == "richardson"
     assert data["passed"] is False
+    # every entry of w is off by the factor 2 planted in `bad`, and the diagnosis says so
+    assert data["n_failures"] == 6 and data["params"][0]["failed"] == 6
+    assert sorted(f["index"] for f in data["failures"]) == [[i] for i in range(6)]
+    assert all(f["analytic"] == pytest.approx(2 * f["numeric"]) for f in data["failures"])
+    assert data["diagnoses"][0]["kind"] == "scale"
+    assert data["diagnoses"][0]["evidence"]["matched"] == "2"
 
 
 @pytest.mark.parametrize(
@@ -93,6 +99,13 @@ def test_file_that_fails_to_import_exits_2(tmp_path, capsys):
     assert "importing" in capsys.readouterr().err
 
 
+def test_file_that_is_not_python_exits_2(tmp_path, capsys):
+    path = tmp_path / "problem.txt"
+    path.write_text("def f():\n    return 1\n")
+    assert main(["check", f"{path}:f"]) == 2
+    assert "expected a Python file ending in .py" in capsys.readouterr().err
+
+
 LAYER_TARGET = """
 import numpy as np
 from gradcheck.nn.layers import Activation, Dense
@@ -101,6 +114,10 @@ def stack():
     rng = np.random.default_rng(0)
     return {"layers": [Dense(3, 4, rng=rng), Activation("tanh"), Dense(4, 2, rng=rng)],
             "x": rng.standard_normal((5, 3))}
+
+def stack_and_loss():
+    # layer keys plus a stray `loss` (no `grad`): a layer check, not a KeyError
+    return {**stack(), "loss": lambda p: 0.0}
 """
 
 
@@ -111,3 +128,21 @@ def test_layer_factory_runs_check_layers(tmp_path, capsys):
     path.write_text(LAYER_TARGET)
     assert main(["check", f"{path}:stack", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["kind"] == "layer_check"
+
+
+def test_layer_factory_with_a_stray_loss_key_runs_check_layers(tmp_path, capsys):
+    pytest.importorskip("gradcheck.layers")
+    pytest.importorskip("gradcheck.nn.layers")
+    path = tmp_path / "stack.py"
+    path.write_text(LAYER_TARGET)
+    assert main(["check", f"{path}:stack_and_loss", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kind"] == "layer_check"
+
+
+def test_sample_that_is_not_a_number_names_what_is_expected(target, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", f"{target}:good", "--sample", "all"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --sample: expected an int (entries per parameter) or a fraction" in err
+    assert "'all'" in err

@@ -18,7 +18,7 @@ from gradcheck.diagnose import (
     nondeterministic_diagnosis,
 )
 from gradcheck.diagnose_patterns import entry_pattern
-from gradcheck.errors import TreeMismatchError
+from gradcheck.errors import InvalidTypeError, TreeMismatchError
 
 CONTRACT_KINDS = {
     "sign",
@@ -344,12 +344,28 @@ def test_nonfinite_analytic_is_other_and_warning_free():
 
 
 def test_mismatched_shapes_raise_naming_the_path():
-    with pytest.raises(TreeMismatchError, match="`W`.*shape"):
+    with pytest.raises(
+        TreeMismatchError, match=r"`numeric` for `W` has shape \(4,\); expected \(3,\)"
+    ):
         diagnose({"W": np.ones(3)}, {"W": np.ones(4)}, {"W": np.ones(3)})
     with pytest.raises(TreeMismatchError, match="`params` has no entry for `W`"):
         diagnose({"W": np.ones(3)}, {"W": np.ones(3)}, {})
     with pytest.raises(TreeMismatchError, match="`checked` mask for `W` has shape \\(2,\\)"):
         diagnose({"W": np.ones(3)}, {"W": np.ones(3)}, {"W": np.ones(3)}, checked={"W": [1, 0]})
+
+
+@pytest.mark.parametrize("name", ["analytic", "numeric", "params", "checked", "failed"])
+def test_non_mapping_arguments_are_named(name):
+    args = {
+        "analytic": {"W": np.ones(3)},
+        "numeric": {"W": np.ones(3)},
+        "params": {"W": np.ones(3)},
+    }
+    args[name] = np.ones(3)
+    with pytest.raises(
+        InvalidTypeError, match=f"`{name}` must be a dict path -> array; got ndarray"
+    ):
+        diagnose(**args)
 
 
 PATTERNS = {

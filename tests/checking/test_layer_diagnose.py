@@ -159,7 +159,10 @@ def test_dense_planted(which, kind, path):
     ids=["transposed", "batch_axis", "keepdims", "dout_shape"],
 )
 def test_shape_diagnosis(got, want, dout, kind):
-    assert shape_diagnosis("p", got, want, dout).kind == kind
+    d = shape_diagnosis("p", got, want, dout)
+    assert (d.kind, d.path) == (kind, "p")
+    assert d.evidence == {"shape": got, "expected": want}
+    assert f"`p` has shape {got}; expected {want}" in d.message
 
 
 class Centering:

@@ -162,13 +162,18 @@ def test_planted_layer_bug_is_caught_at_its_index_with_its_kind(bad, kind, path)
     ids=["at_output", "missing", "negative_slope", "softmax_diagonal"],
 )
 def test_activation_derivative_pattern_in_evidence(pattern, bad):
-    top = check_layers(stack(bad), batch()).layers[2].diagnoses[0]
-    assert top.evidence["pattern"] == pattern
+    result = check_layers(stack(bad), batch())
+    assert result.first_failure == 2, str(result)
+    top = result.layers[2].diagnoses[0]
+    assert (top.kind, top.path, top.evidence["pattern"]) == ("activation_derivative", "a", pattern)
 
 
 def test_mixing_names_the_samples():
-    top = check_layers(stack(MixingBackward(5, 3, rng=2, name="d")), batch()).layers[2]
+    result = check_layers(stack(MixingBackward(5, 3, rng=2, name="d")), batch())
+    assert result.first_failure == 2, str(result)
+    top = result.layers[2]
     assert top.batch_independent is False
+    assert (top.diagnoses[0].kind, top.diagnoses[0].path) == ("batch_mixing", "d")
     assert "sample 0" in top.diagnoses[0].message
     assert top.diagnoses[0].evidence["mixed"]
 
@@ -260,15 +265,31 @@ def test_function_pair_layers_are_checked():
     assert result.passed and result.layers[0].kind == "dense"
 
 
+class ListParams:
+    params = [np.ones((4, 3))]
+
+    def forward(self, x):
+        return x @ self.params[0]
+
+    def backward(self, dout):
+        return dout @ self.params[0].T
+
+
 @pytest.mark.parametrize(
     "layers, x, error, match",
     [
         ([], batch(), InvalidTypeError, "non-empty list"),
         ([object()], batch(), InvalidTypeError, r"layers\[0\]"),
+        (
+            [ListParams()],
+            batch(),
+            InvalidTypeError,
+            r"`layers\[0\].params` must be a dict .*got list",
+        ),
         ([Dense(4, 3)], np.ones((2, 4), dtype=int), InvalidTypeError, "float array"),
         ([Dense(4, 3)], np.ones(4), InvalidTypeError, r"x\[None, :\]"),
     ],
-    ids=["empty", "not_a_layer", "integer_x", "one_dimensional_x"],
+    ids=["empty", "not_a_layer", "params_not_a_dict", "integer_x", "one_dimensional_x"],
 )
 def test_input_validation(layers, x, error, match):
     with pytest.raises(error, match=match):

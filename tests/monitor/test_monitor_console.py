@@ -2,8 +2,10 @@
 
 import io
 
+import pytest
 from _monitor_nets import run
 
+from gradcheck.errors import InvalidArgumentError
 from gradcheck.monitor import Monitor
 from gradcheck.monitor.console import ConsoleObserver, format_finding, format_summary
 from gradcheck.monitor.findings import make_finding
@@ -29,6 +31,11 @@ def test_min_severity_filters_printing():
         printer.observe(step, loss=2.0)  # a plateau: a warning, not printed
     assert out.getvalue() == ""
     assert [f.code for f in printer.monitor.findings] == ["loss_plateau"]
+
+
+def test_min_severity_must_be_a_severity():
+    with pytest.raises(InvalidArgumentError, match="`min_severity`='warn'.*'warning'"):
+        ConsoleObserver(min_severity="warn")
 
 
 def test_summary_of_healthy_run_and_from_dict():

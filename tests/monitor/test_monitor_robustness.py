@@ -47,6 +47,7 @@ def test_diverging_training_run_under_warnings_as_errors():
         warnings.simplefilter("error")
         mon = run(Monitor(), steps=60, reduction="sum", lr=0.5)
     json.dumps(mon.to_dict(), allow_nan=False)
+    assert "loss_divergence" in {f.code for f in mon.findings}
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])
@@ -150,10 +151,23 @@ VALIDATION = {
         "windw.*valid names: window",
     ),
     "negative-threshold": (lambda: Monitor(window=-1), InvalidArgumentError, "`window`.*> 0"),
-    "fractional-window": (lambda: Monitor(window=2.5), InvalidArgumentError, "`window`.*whole"),
+    "fractional-window": (
+        lambda: Monitor(window=2.5),
+        InvalidArgumentError,
+        "`window`.*whole.*window=2",
+    ),
     "bool-threshold": (lambda: Monitor(window=True), InvalidArgumentError, "`window`"),
     "step-type": (lambda: Monitor().observe("1"), InvalidTypeError, "`step` must be an int"),
     "loss-array": (lambda: Monitor().observe(0, loss=np.ones(3)), InvalidArgumentError, "`loss`"),
+    "loss-text": (lambda: Monitor().observe(0, loss="abc"), InvalidTypeError, "`loss`.*number"),
+    "array-not-numeric": (
+        lambda: Monitor().observe(0, gradients={"dense1.W": {"x": 1}}),
+        InvalidTypeError,
+        r"`gradients\['dense1.W'\]` must be a numeric array; got dict",
+    ),
+    "schedule-not-callable": (lambda: Monitor(schedule=5), InvalidTypeError, "`schedule`"),
+    "max-points-zero": (lambda: Monitor(max_points=0), InvalidArgumentError, "`max_points`"),
+    "seed-text": (lambda: Monitor(seed="a"), InvalidTypeError, "`seed` must be an int"),
     "dict-type": (
         lambda: Monitor().observe(0, activations=[np.ones(3)]),
         InvalidTypeError,
@@ -171,11 +185,13 @@ def test_input_validation(case):
 
 def test_report_delegates_to_the_reporting_layer(tmp_path):
     pytest.importorskip("gradcheck.report")
-    mon = run(Monitor(), steps=6, lr=-0.1)
+    mon = run(Monitor(), steps=15, lr=-0.1)
     path = tmp_path / "monitor.json"
     mon.report(str(path))
     data = json.loads(path.read_text())
-    assert "monitor" in json.dumps(data)
+    assert data["kind"] == "run"
+    assert [f["code"] for f in data["monitor"]["findings"]] == [f.code for f in mon.findings]
+    assert "ascent" in {f["code"] for f in data["monitor"]["findings"]}
 
 
 def test_memory_stays_bounded_on_long_runs():

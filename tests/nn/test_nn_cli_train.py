@@ -23,7 +23,7 @@ def test_train_regression_defaults_to_mse(capsys):
     assert status == 0 and "loss=mse" in out and "test loss" in out.splitlines()[-1]
 
 
-def test_train_binary_cross_entropy_uses_one_output(capsys):
+def test_train_binary_cross_entropy_uses_one_sigmoid_output_per_class(capsys):
     argv = ["train", "--dataset", "blobs", "--epochs", "1", "--loss", "binary_cross_entropy"]
     assert main(argv) == 0
     assert "MLP([2, 100, 50, 3]" in capsys.readouterr().out  # 3 blobs -> 3 sigmoid outputs

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from gradcheck.errors import DataFileError
+from gradcheck.errors import DataFileError, InvalidArgumentError, InvalidTypeError
 from gradcheck.nn.data import load_digits, load_mnist, make_blobs, make_regression, make_spirals
 from gradcheck.nn.mnist import read_idx
 
@@ -91,11 +91,15 @@ MALFORMED = {  # case -> (file part, bytes for it, message fragment)
     "swapped": ("y_train", lambda a: idx_bytes(a["x_train"]), "expected 1 dimensions"),
     "count-mismatch": ("y_train", lambda a: idx_bytes(a["y_train"][:-1]), "disagree"),
     "empty": ("x_test", lambda a: b"", "bad magic number"),
-    "short-header": ("x_test", lambda a: bytes([0, 0, 8, 3, 0, 0]), "truncated"),
+    "short-header": (
+        "x_test",
+        lambda a: bytes([0, 0, 8, 3, 0, 0]),
+        "truncated: its header needs 16 bytes for 3 dimensions but the file has 6",
+    ),
     "bad-labels": (
         "y_test",
         lambda a: idx_bytes(np.full(len(a["y_test"]), 12)),
-        "outside the digits",
+        "outside the digits 0..9: test labels have dtype uint8, min 12, max 12",
     ),
 }
 
@@ -166,3 +170,19 @@ def test_synthetic_sets_are_seeded(make):
     assert not np.array_equal(a.x_train, c.x_train)
     assert len(a.x_train) + len(a.x_test) == len(np.concatenate([a.y_train, a.y_test]))
     assert repr(a).startswith("Dataset(")
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: make_blobs(100, 0), InvalidArgumentError, "`n_classes` must be finite and > 0"),
+        (lambda: make_blobs(-5), InvalidArgumentError, "`n_samples` must be finite and >= 0"),
+        (lambda: make_blobs(100, 2.5), InvalidTypeError, "`n_classes` must be an integer"),
+        (lambda: make_spirals(100, 0), InvalidArgumentError, "got n_classes=0"),
+        (lambda: make_regression(50, 0), InvalidArgumentError, "got n_features=0"),
+    ],
+    ids=["blobs-no-class", "blobs-negative", "blobs-float", "spirals-no-class", "no-feature"],
+)
+def test_synthetic_sets_reject_bad_sizes_by_name(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -7,7 +7,7 @@ relative error ||analytic - numeric|| / ||numeric|| per parameter.
 import numpy as np
 import pytest
 
-from gradcheck.errors import InvalidTypeError, TreeMismatchError
+from gradcheck.errors import InvalidArgumentError, InvalidTypeError, TreeMismatchError
 from gradcheck.nn.activations import ACTIVATIONS
 from gradcheck.nn.layers import Activation, Dense
 from gradcheck.nn.losses import LOSSES
@@ -106,6 +106,20 @@ def test_dense_grads_and_overwrite_semantics():
     layer.zero_grad()
     assert not layer.grads["W"].any()
     assert "Dense(3, 2" in repr(layer) and "relu" in repr(Activation("relu"))
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        ((-1, 2), InvalidArgumentError, "`n_in` must be finite and > 0; got n_in=-1"),
+        ((3, 0), InvalidArgumentError, "`n_out` must be finite and > 0; got n_out=0"),
+        ((2.5, 3), InvalidTypeError, r"`n_in` must be a positive integer \(a layer width\)"),
+    ],
+    ids=["negative", "zero", "float"],
+)
+def test_dense_rejects_bad_widths_by_name(args, error, match):
+    with pytest.raises(error, match=match):
+        Dense(*args)
 
 
 def test_mlp_layer_names_paths_and_live_params():

@@ -8,6 +8,7 @@ import pytest
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.nn.data import make_blobs, make_regression, make_spirals
 from gradcheck.nn.model import MLP
+from gradcheck.nn.problem import mlp_problem
 from gradcheck.nn.train import accuracy, train
 
 
@@ -74,8 +75,16 @@ def test_observer_sees_output_layer_and_l2_in_loss_and_gradient():
     train(
         model, data, loss="mse", l2=0.5, epochs=1, batch_size=40, observer=recorder, progress=False
     )
-    assert recorder.calls[0]["activations"] == ["relu1", "output"]
-    assert recorder.calls[0]["preactivations"] == ["dense1", "dense2"]
+    first = recorder.calls[0]
+    assert first["activations"] == ["relu1", "output"]
+    assert first["preactivations"] == ["dense1", "dense2"]
+    # One full batch: the observed loss and gradient are those of the L2-regularized problem.
+    batch = (data.x_train, data.y_train)
+    problem = mlp_problem(MLP([2, 3, 2], output_activation="softmax"), *batch, "mse", l2=0.5)
+    assert first["loss"] == pytest.approx(problem["loss"](first["params"]), rel=1e-12)
+    expected = problem["grad"](first["params"])
+    for path, g in first["gradients"].items():
+        np.testing.assert_allclose(g, expected[path], rtol=1e-10, atol=1e-14)
 
 
 def test_float32_training_works_and_keeps_dtype():
@@ -148,3 +157,30 @@ def test_input_validation(kwargs, error, match):
 def test_width_mismatch_names_the_fix():
     with pytest.raises(InvalidArgumentError, match=r"build it as MLP\(\[2, \.\.\.\]\)"):
         train(MLP([3, 3, 2]), make_blobs(20, 2), progress=False)
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "kwargs", "match"),
+    [
+        (
+            MLP([2, 4, 2]),
+            make_blobs(40, 3),
+            {},
+            r"class labels up to 2 \(3 classes\) but the model has 2 outputs: "
+            r"build it as MLP\(\[\.\.\., 3\]\)",
+        ),
+        (
+            MLP([5, 4, 3]),
+            make_regression(40, 5),
+            {"loss": "mse"},
+            r"targets of shape \(30, 1\) but the model has 3 outputs \(expected targets of "
+            r"shape \(n, 3\)\): build it as MLP\(\[\.\.\., 1\]\)",
+        ),
+    ],
+    ids=["too-few-classes", "regression-width"],
+)
+def test_output_width_mismatch_is_caught_before_training(model, data, kwargs, match):
+    recorder = Recorder()
+    with pytest.raises(InvalidArgumentError, match=match):
+        train(model, data, epochs=1, observer=recorder, progress=False, **kwargs)
+    assert recorder.calls == []  # raised up front, not at the first batch holding label 2

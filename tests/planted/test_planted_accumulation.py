@@ -32,7 +32,7 @@ def test_accumulating_gradient_is_diagnosed():
     report = check_gradient(net.loss, net.grad, net.params)
     assert report.passed is False
     diagnosis = top(report)
-    assert diagnosis.kind == "accumulation"
+    assert (diagnosis.kind, diagnosis.path) == ("accumulation", "W1")
     assert diagnosis.evidence["matched"] == "2"
     assert diagnosis.evidence["ratio"] == pytest.approx(2.0, rel=1e-9)
     assert "zero_grad" in diagnosis.message

@@ -296,6 +296,12 @@ def layer_check():
 
 
 @pytest.fixture(scope="session")
+def long_monitor_dict():
+    """A 5000-step monitor dict (import-free access for tests: `conftest` names clash)."""
+    return make_monitor(5000)
+
+
+@pytest.fixture(scope="session")
 def monitor_dict():
     return make_monitor()
 

@@ -73,11 +73,6 @@ def test_save_monitor_and_check_reports(tmp_path, failing_check, layer_check, mo
     assert data["checks"][0]["kind"] == "layer_check" and data["environment"]["seed"] == 4
 
 
-def test_long_runs_stay_small(tmp_path):
-    import sys
-
-    sys.path.insert(0, __file__.rsplit("/", 1)[0])
-    from conftest import make_monitor
-
-    path = save_monitor_report(make_monitor(5000), tmp_path / "long.json")
+def test_long_runs_stay_small(tmp_path, long_monitor_dict):
+    path = save_monitor_report(long_monitor_dict, tmp_path / "long.json")
     assert path.stat().st_size < 600_000

@@ -27,6 +27,11 @@ def test_loads_rejects_invalid_documents():
         loads('{"kind": "run", "schema_version": "1.0", "title": "t", "checks": 3}')
 
 
+def test_read_json_of_a_directory_is_a_data_file_error(tmp_path):
+    with pytest.raises(DataFileError, match="cannot be read.*saved as .json"):
+        read_json(tmp_path)
+
+
 def test_read_json_errors_name_the_file(tmp_path):
     with pytest.raises(DataFileError, match="does not exist"):
         read_json(tmp_path / "missing.json")

@@ -7,7 +7,12 @@ import pytest
 
 import gradcheck.check
 import gradcheck.testing as gt
-from gradcheck.errors import GradientMismatch, InvalidArgumentError, StabilityAssertion
+from gradcheck.errors import (
+    GradientMismatch,
+    InvalidArgumentError,
+    InvalidTypeError,
+    StabilityAssertion,
+)
 from gradcheck.monitor import Monitor
 from gradcheck.nn.model import MLP
 
@@ -93,6 +98,11 @@ def test_assert_stable_allows_severities_and_codes():
 def test_assert_stable_input_validation(allow, message):
     with pytest.raises(InvalidArgumentError, match=re.escape(message)):
         gt.assert_stable(Monitor(), allow=allow)
+
+
+def test_assert_stable_of_a_monitor_dict_names_the_argument():
+    with pytest.raises(InvalidTypeError, match=r"`monitor` must be a gradcheck.Monitor.*got dict"):
+        gt.assert_stable(Monitor().to_dict())
 
 
 def test_unknown_attribute_of_gradcheck_testing():

@@ -18,7 +18,7 @@ FAST = settings(max_examples=25, deadline=None)
 BAD_ARGUMENTS = {
     "layers-order": (
         lambda: gs.mlp_specs(min_layers=3, max_layers=1),
-        "Cannot have min_layers=3 > max_layers=1 for `layers`",
+        "Cannot have min_layers=3 > max_layers=1 for `layers`: pass min_layers <= max_layers",
     ),
     "width-below-one": (
         lambda: gs.mlp_specs(min_width=0),
