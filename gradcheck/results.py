@@ -31,6 +31,9 @@ class Failure:
         ``|analytic - numeric|`` and the allowed error at that entry.
     ratio : float
         ``error / tolerance`` (how far outside, > 1).
+    output_path, output_index : str or None, tuple or None
+        For a Jacobian entry (:func:`gradcheck.check_vjp` and friends): the output leaf and
+        entry whose derivative with respect to ``path[index]`` is wrong; None otherwise.
     """
 
     path: str
@@ -40,6 +43,8 @@ class Failure:
     error: float
     tolerance: float
     ratio: float
+    output_path: str | None = None
+    output_index: tuple | None = None
 
     def to_dict(self) -> dict:
         """Return a JSON-safe dict."""

@@ -18,6 +18,7 @@ LAYERS = {
     "tree": 0,
     "numeric": 1,
     "check": 2,
+    "checking": 2,
     "check_setup": 2,
     "results": 2,
     "diagnose": 2,
