@@ -206,6 +206,36 @@ class GradcheckFixture:
         result = check_layers(layers, x, **settings.layer_kwargs(), **extra)
         return self._conclude(result, settings, "layer check")
 
+    def check_vjp(self, f: Callable, vjp: Callable, x: Any, **overrides: Any) -> Any:
+        """Check ``vjp`` with :func:`gradcheck.check_vjp` and these settings; raise if wrong."""
+        __tracebackhide__ = True
+        return self._jacobian("check_vjp", f, vjp, x, overrides)
+
+    def check_jvp(self, f: Callable, jvp: Callable, x: Any, **overrides: Any) -> Any:
+        """Check ``jvp`` with :func:`gradcheck.check_jvp` and these settings; raise if wrong."""
+        __tracebackhide__ = True
+        return self._jacobian("check_jvp", f, jvp, x, overrides)
+
+    def check_hvp(self, grad: Callable, hvp: Callable, params: Any, **overrides: Any) -> Any:
+        """Check ``hvp`` with :func:`gradcheck.check_hvp` and these settings; raise if wrong."""
+        __tracebackhide__ = True
+        return self._jacobian("check_hvp", grad, hvp, params, overrides)
+
+    def check_hessian(
+        self, grad: Callable, hessian: Callable, params: Any, **overrides: Any
+    ) -> Any:
+        """Check ``hessian`` with :func:`gradcheck.check_hessian`; raise if wrong."""
+        __tracebackhide__ = True
+        return self._jacobian("check_hessian", grad, hessian, params, overrides)
+
+    def _jacobian(self, name: str, f: Callable, linear: Callable, x: Any, overrides) -> Any:
+        __tracebackhide__ = True
+        import gradcheck
+
+        settings, extra = self._split(overrides)
+        report = getattr(gradcheck, name)(f, linear, x, **settings.gradient_kwargs(), **extra)
+        return self._conclude(report, settings, name.removeprefix("check_") + " check")
+
     def _split(self, overrides: Mapping[str, Any]) -> tuple[Settings, dict[str, Any]]:
         names = {f.name for f in fields(Settings)} & set(overrides)
         settings = self.settings.merged({k: overrides[k] for k in names})
