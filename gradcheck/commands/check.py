@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gradcheck.commands.check_jacobian import JACOBIAN_FACTORIES, check_jacobian, jacobian_keys
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.numeric.stencils import METHODS
 
@@ -86,10 +87,13 @@ def _problem(factory: Any, name: str) -> dict:
     keys = set(problem) if isinstance(problem, dict) else None
     if keys is not None and (keys >= set(_FUNCTION_KEYS) or keys >= set(_LAYER_KEYS)):
         return problem
+    if jacobian_keys(problem) is not None:
+        return problem
     got = sorted(map(str, keys)) if keys is not None else type(problem).__name__
+    others = "".join(f" or {list(k)}" for k in JACOBIAN_FACTORIES)
     raise InvalidArgumentError(
         f"`{name}()` must return a dict with keys {list(_FUNCTION_KEYS)} or "
-        f"{list(_LAYER_KEYS)}; got {got}."
+        f"{list(_LAYER_KEYS)}{others}; got {got}."
     )
 
 
@@ -118,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the check; print the report; return 0 (passed), 1 (failed) or 2 (bad input)."""
     path, name = _split_target(args.target)
     problem = _problem(_load_factory(path, name), name)
-    if problem.keys() >= set(_FUNCTION_KEYS):
+    if jacobian_keys(problem) is not None:
+        report = check_jacobian(problem, args)
+    elif problem.keys() >= set(_FUNCTION_KEYS):
         report = _check_function(problem, args)
     else:
         report = _check_layers(problem, args)
