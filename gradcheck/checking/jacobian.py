@@ -122,7 +122,7 @@ def check_vjp(
     x: Any,
     *,
     full: bool | None = None,
-    probes: int = 3,
+    probes: int | None = None,
     method: str = "central",
     rtol: float | None = None,
     atol: float | None = None,
@@ -144,8 +144,9 @@ def check_vjp(
     full : bool, optional
         Check the whole Jacobian, row by row (one ``vjp`` per output entry). Default: when
         it has at most 2048 entries.
-    probes : int
+    probes : int, optional
         Random cotangents ``g`` checked first (each: the gradient of ``<g, f(x)>``).
+        Default: 3, or 1 when the full Jacobian is checked.
     method, rtol, atol, eps, sample, directions, seed
         As in :func:`gradcheck.check_gradient`, for every row and probe.
 
@@ -189,7 +190,7 @@ def check_jvp(
     x: Any,
     *,
     full: bool | None = None,
-    probes: int = 3,
+    probes: int | None = None,
     method: str = "central",
     rtol: float | None = None,
     atol: float | None = None,
@@ -211,9 +212,10 @@ def check_jvp(
     full : bool, optional
         Also check the whole Jacobian (one ``jvp`` per input entry, its columns). Default:
         when it has at most 2048 entries.
-    probes : int
+    probes : int, optional
         Random directions ``v`` (and output weights ``u``) checked first: the derivative
-        of ``t -> <u, f(x + t v)>`` at 0 against ``<u, jvp(x, v)>``.
+        of ``t -> <u, f(x + t v)>`` at 0 against ``<u, jvp(x, v)>``. Default: 3, or 1
+        when the full Jacobian is checked.
     method, rtol, atol, eps, sample, directions, seed
         As in :func:`gradcheck.check_gradient`.
 

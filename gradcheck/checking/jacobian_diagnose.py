@@ -165,26 +165,44 @@ def structure_masks(inputs: Layout, outputs: Layout) -> dict[str, np.ndarray]:
     return masks
 
 
-def _cross_structure(case: Case) -> str | None:
+class _Structure(NamedTuple):
+    name: str  # "diagonal" or "blocks"
+    share: float  # the fraction of the wrong entries that are missing cross terms
+    kept_wrong: bool  # whether entries of the kept structure are wrong as well
+
+
+def _cross_structure(case: Case) -> _Structure | None:
+    tiny = 1e-12 * np.max(np.abs(case.numeric), initial=0.0)
     for name, mask in sorted(structure_masks(case.inputs, case.outputs).items()):
-        kept = case.analytic[mask] != 0
-        if not case.failed[mask].any() and kept.any() and (case.analytic[~mask] == 0).all():
-            return name
+        cross_failed = case.failed & ~mask
+        absent = (np.abs(case.analytic[~mask]) <= tiny).all()
+        if absent and cross_failed.any() and (case.analytic[mask] != 0).any():
+            share = float(cross_failed.sum() / case.failed.sum())
+            return _Structure(name, share, bool(case.failed[mask].any()))
     return None
 
 
 def _missing_cross_terms(case: Case) -> Diagnosis | None:
     structure = _cross_structure(case)
-    if structure is None or _zero_fraction(case) < 0.8:
+    if structure is None or structure.share < 0.5:
         return None
-    kept = "diagonal" if structure == "diagonal" else "block of each parameter with itself"
+    kept = "diagonal" if structure.name == "diagonal" else "block of each parameter with itself"
+    also = f" (and the {kept} is wrong as well)" if structure.kept_wrong else ""
     message = (
-        f"{_where(case)}: the `{case.what}` keeps only the {kept} of the Jacobian; the "
-        "cross terms are zero where the numeric derivative is not. An elementwise (or "
+        f"{_where(case)}: the `{case.what}` keeps only the {kept} of the Jacobian{also}; "
+        "the cross terms are zero where the numeric derivative is not. An elementwise (or "
         "per-parameter) derivative is used where the full Jacobian is needed, e.g. "
         "`s * (1 - s) * g` for a softmax instead of `s * (g - sum(s * g))`."
     )
-    return _make("missing_cross_terms", case, _zero_fraction(case), message, structure=structure)
+    confidence = structure.share * (0.9 if structure.kept_wrong else 1.0)
+    return _make(
+        "missing_cross_terms",
+        case,
+        confidence,
+        message,
+        structure=structure.name,
+        kept_wrong=structure.kept_wrong,
+    )
 
 
 def _other(case: Case) -> Diagnosis:

@@ -20,6 +20,8 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 
 #: ``full=None`` checks the whole Jacobian when it has at most this many entries.
 AUTO_FULL_ENTRIES = 2048
+#: ``probes=None`` checks this many random projections without the full Jacobian, else 1.
+DEFAULT_PROBES = 3
 
 
 class Names(NamedTuple):
@@ -82,7 +84,9 @@ def _check_point(name: str, x: Any) -> Layout:
 def _check_modes(full: Any, probes: Any) -> None:
     if full is not None:
         v.check_type("full", full, bool, "True, False or None (automatic)")
-    v.check_type("probes", probes, (int, np.integer), "a non-negative int")
+    if probes is None:
+        return
+    v.check_type("probes", probes, (int, np.integer), "a non-negative int or None")
     if probes < 0:
         raise InvalidArgumentError(f"`probes`={probes!r} is out of range: it must be >= 0.")
     if probes == 0 and full is False:
@@ -104,6 +108,8 @@ def prepare(names: Names, f: Any, linear: Any, x: Any, full: Any, probes: Any, o
     outputs = output_layout(f(tr.copy_tree(x)), names.f)
     if full is None:
         full = inputs.size * outputs.size <= AUTO_FULL_ENTRIES
+    if probes is None:  # the rows certify every entry; one projection still runs f whole
+        probes = 1 if full else DEFAULT_PROBES
     return Problem(
         names=names,
         f=f,

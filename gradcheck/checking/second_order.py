@@ -118,7 +118,7 @@ def check_hvp(
     params: Any,
     *,
     full: bool | None = None,
-    probes: int = 3,
+    probes: int | None = None,
     method: str = "central",
     rtol: float | None = None,
     atol: float | None = None,

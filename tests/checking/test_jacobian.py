@@ -272,3 +272,12 @@ def test_input_validation(override, error, message):
 def test_jvp_of_the_wrong_structure_is_named():
     with pytest.raises(gradcheck.TreeMismatchError, match=r"jvp\(x, v\)"):
         gradcheck.check_jvp(np.sin, lambda x, v: {"y": v}, X3)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["check_vjp", "check_jvp", "check_hvp", "check_hessian"]
+    + ["assert_vjp", "assert_jvp", "assert_hvp", "assert_hessian"],
+)
+def test_contract_names_are_top_level(name):
+    assert name in gradcheck.__all__ and callable(getattr(gradcheck, name))
