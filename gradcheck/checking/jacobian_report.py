@@ -14,7 +14,13 @@ from collections.abc import Iterable
 import numpy as np
 
 from gradcheck.checking.jacobian_diagnose import Case, diagnose_jacobian
-from gradcheck.checking.jacobian_rows import Part, analytic_matrix, merge, wrong_entries_note
+from gradcheck.checking.jacobian_rows import (
+    Part,
+    analytic_matrix,
+    kinks_note,
+    merge,
+    wrong_entries_note,
+)
 from gradcheck.checking.jacobian_setup import Problem, counts_note
 from gradcheck.checking.vectors import Layout
 from gradcheck.diagnose import Diagnosis
@@ -69,6 +75,21 @@ def direction_diagnoses(problem: Problem, probes: list[Part]) -> list[Diagnosis]
     return carried + diagnose_jacobian(case)
 
 
+def _superseded(probe: Part) -> bool:
+    """Return True for a probe with no wrong value and no diagnosis (a kink, say)."""
+    return probe.report.passed or not (probe.report.failures or probe.report.diagnoses)
+
+
+def _uncertified(probes: list[Part]) -> str | None:
+    crossed = [p for p in probes if p.rename is not None and p.report.kinks]
+    if not crossed or len(crossed) < len(probes):
+        return None
+    return (
+        "nothing was certified: every direction crossed a kink (a ReLU corner at this "
+        "point); check the full Jacobian (full=True) or a point away from the corner"
+    )
+
+
 def assemble(
     problem: Problem,
     probes: list[Part],
@@ -77,21 +98,24 @@ def assemble(
     *,
     extra: Iterable[Diagnosis] = (),
     passed: bool = True,
-    notes: Iterable[str] = (),
 ) -> GradientReport:
     """Return the report of a Jacobian check from its probes and rows.
 
     `extra` diagnoses (asymmetry) come first; `passed` is the caller's own verdict, which
-    the gradient checks of the parts can only make stricter.
+    the gradient checks of the parts can only make stricter. With rows, a probe counts
+    only for a wrong value or a diagnosis of its own (the rows certify every entry).
     """
+    notes = [counts_note(problem)]
     if rows:
         diagnoses = _matrix_diagnoses(problem, rows, analytic)
         rows_passed = all(p.report.passed for p in rows)
-        parts, mode = rows + [p for p in probes if rows_passed and not p.report.passed], "jacobian"
-    elif probes[0].rename is not None:
-        diagnoses, parts, mode = direction_diagnoses(problem, probes), probes, "projections"
+        parts = rows + [p for p in probes if rows_passed and not _superseded(p)]
+        mode, notes = "jacobian", notes + [kinks_note(rows)]
     else:
-        diagnoses, parts, mode = probe_diagnoses(probes), probes, "projections"
+        mode, parts, uncertified = "projections", probes, _uncertified(probes)
+        named = probes[0].rename is not None
+        diagnoses = direction_diagnoses(problem, probes) if named else probe_diagnoses(probes)
+        passed, notes = passed and uncertified is None, notes + [uncertified]
     report = merge(
         parts,
         mode=mode,
@@ -99,7 +123,7 @@ def assemble(
         diagnoses=[*extra, *diagnoses],
         n_evaluations=problem.memo.calls,
         passed=passed,
-        notes=[counts_note(problem), *notes],
+        notes=[note for note in notes if note],
     )
     note = wrong_entries_note(report.failures)
     return dataclasses.replace(report, notes=report.notes + [note]) if note else report

@@ -152,16 +152,30 @@ def merge(
     return dataclasses.replace(parts[0].report, **fields)
 
 
-def wrong_entries_note(failures: list, limit: int = 8) -> str | None:
-    """Return a note naming the wrong Jacobian entries as ``output <- input``, or None."""
-    pairs = []
-    for f in failures:
-        if f.output_path is None:
-            continue
-        pair = f"{entry_name(f.output_path, f.output_index)} <- {entry_name(f.path, f.index)}"
-        if pair not in pairs:
-            pairs.append(pair)
+def pairs_note(what: str, pairs: list[str], limit: int = 8) -> str | None:
+    """Return ``"<what> (output <- input): a <- b, ..."``, or None without pairs."""
+    pairs = list(dict.fromkeys(pairs))
     if not pairs:
         return None
     more = f" and {len(pairs) - limit} more" if len(pairs) > limit else ""
-    return "wrong Jacobian entries (output <- input): " + ", ".join(pairs[:limit]) + more
+    return f"{what} (output <- input): " + ", ".join(pairs[:limit]) + more
+
+
+def wrong_entries_note(failures: list) -> str | None:
+    """Return a note naming the wrong Jacobian entries as ``output <- input``, or None."""
+    pairs = [
+        f"{entry_name(f.output_path, f.output_index)} <- {entry_name(f.path, f.index)}"
+        for f in failures
+        if f.output_path is not None
+    ]
+    return pairs_note("wrong Jacobian entries", pairs)
+
+
+def kinks_note(rows: list[Part]) -> str | None:
+    """Return a note naming the Jacobian entries at kinks as ``output <- input``, or None."""
+    pairs = [
+        f"{entry_name(*part.output)} <- {entry_name(path, index)}"
+        for part in rows
+        for path, index in part.report.kinks
+    ]
+    return pairs_note("Jacobian entries at kinks, not failures", pairs)

@@ -157,3 +157,18 @@ def test_input_validation():
         gradcheck.check_hvp(lambda p: p[:2], lambda p, v: v, P3)
     with pytest.raises(gradcheck.TreeMismatchError, match=r"hvp\(params, v\)"):
         gradcheck.check_hvp(smooth_grad, lambda p, v: v[:2], P3)
+
+
+def test_projections_that_all_cross_a_corner_certify_nothing():
+    """At a ReLU corner every direction crosses the kink: never PASSED on that alone."""
+    hvp = lambda p, v: relu_hessian(p) @ v  # noqa: E731
+    report = gradcheck.check_hvp(relu_grad, hvp, RELU_POINT, full=False)
+    assert not report.passed and not report.failures
+    assert any("nothing was certified" in note for note in report.notes)
+    away = gradcheck.check_hvp(relu_grad, hvp, RELU_POINT + 0.05, full=False)
+    assert away.passed and not away.kinks
+
+
+def test_kinks_are_named_by_output_and_input():
+    report = gradcheck.check_hessian(relu_grad, relu_hessian, RELU_POINT)
+    assert any("[0] <- [0]" in note and "[3] <- [3]" in note for note in report.notes)
