@@ -1,9 +1,11 @@
-"""The architecture of a reference MLP as a small, readable value (no hypothesis needed)."""
+"""Small, readable values that strategies draw (no hypothesis needed): MLPs, smooth maps."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,44 @@ class MLPSpec:
             shapes[f"dense{i}.W"] = (n_in, n_out)
             shapes[f"dense{i}.b"] = (n_out,)
         return shapes
+
+
+@dataclass(frozen=True)
+class SmoothMap:
+    """``f(x) = tanh(A x + b)`` with its exact VJP and JVP, and a loss with its HVP.
+
+    The loss is ``L(x) = sum(log cosh(A x + b))``: ``grad(x) = A^T tanh(A x + b)``, and
+    ``hvp(x, v) = A^T ((1 - tanh^2) (A v))``. Drawn by
+    :func:`gradcheck.testing.strategies.smooth_maps`.
+
+    Examples
+    --------
+    >>> import numpy as np, gradcheck
+    >>> m = SmoothMap(np.eye(2), np.zeros(2), np.array([0.5, -0.5]))
+    >>> gradcheck.check_vjp(m.f, m.vjp, m.x).passed
+    True
+    """
+
+    A: np.ndarray
+    b: np.ndarray
+    x: np.ndarray
+
+    def f(self, x: np.ndarray) -> np.ndarray:
+        """Return ``tanh(A x + b)``."""
+        return np.tanh(self.A @ x + self.b)
+
+    def vjp(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """Return ``J(x)^T g``."""
+        return self.A.T @ ((1 - self.f(x) ** 2) * g)
+
+    def jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Return ``J(x) v``."""
+        return (1 - self.f(x) ** 2) * (self.A @ v)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        """Return the gradient of ``sum(log cosh(A x + b))``."""
+        return self.A.T @ self.f(x)
+
+    def hvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Return the Hessian of ``sum(log cosh(A x + b))`` times `v`."""
+        return self.A.T @ self.jvp(x, v)

@@ -22,7 +22,7 @@ from hypothesis.strategies import SearchStrategy
 
 from gradcheck._validate import check_choice, order_check
 from gradcheck.errors import InvalidArgumentError
-from gradcheck.testing.spec import MLPSpec
+from gradcheck.testing.spec import MLPSpec, SmoothMap
 
 HIDDEN_ACTIVATIONS = ("identity", "tanh", "sigmoid", "softplus", "relu", "leaky_relu")
 LOSS_NAMES = ("mse", "cross_entropy", "binary_cross_entropy")
@@ -37,6 +37,8 @@ __all__ = [
     "layer_stacks",
     "mlp_specs",
     "param_trees",
+    "SmoothMap",
+    "smooth_maps",
 ]
 
 
@@ -426,3 +428,53 @@ def _kink_arrays(draw: Any, shape: Any, elements: SearchStrategy, dtype: str, ma
     short = np.abs(x) < margin
     x[short] = np.nextafter(x[short], np.copysign(np.inf, x[short]))
     return x
+
+
+# ---------------------------------------------------------------- Jacobians
+
+
+def smooth_maps(
+    *,
+    min_inputs: Any = 1,
+    max_inputs: Any = 4,
+    min_outputs: Any = 1,
+    max_outputs: Any = 4,
+    max_abs: float = 2.0,
+) -> SearchStrategy[SmoothMap]:
+    """Return a strategy for :class:`SmoothMap` problems: Jacobians of any small shape.
+
+    Parameters
+    ----------
+    min_inputs, max_inputs : int or strategy
+        Bounds on the number of inputs ``n`` (``>= 1``).
+    min_outputs, max_outputs : int or strategy
+        Bounds on the number of outputs ``m`` (``>= 1``).
+    max_abs : float
+        Bound on the entries of ``A``, ``b`` and ``x``.
+
+    Returns
+    -------
+    SearchStrategy[SmoothMap]
+        Shrinks toward one input, one output and zeros.
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> m = find(smooth_maps(min_inputs=2), lambda m: m.A.shape[0] > 1)
+    >>> m.A.shape
+    (2, 2)
+    """
+    _check_bounds(min_inputs, max_inputs, "min_inputs", "max_inputs", least=1)
+    _check_bounds(min_outputs, max_outputs, "min_outputs", "max_outputs", least=1)
+    _positive("max_abs", max_abs)
+    return _smooth_maps((min_inputs, max_inputs), (min_outputs, max_outputs), max_abs)
+
+
+@st.composite
+def _smooth_maps(draw: Any, inputs: tuple, outputs: tuple, max_abs: float) -> SmoothMap:
+    n = draw(st.integers(*_draw_bounds(draw, *inputs, ("min_inputs", "max_inputs"), 1)))
+    m = draw(st.integers(*_draw_bounds(draw, *outputs, ("min_outputs", "max_outputs"), 1)))
+    entries = _floats(max_abs, "float64")
+    a = draw(hnp.arrays(np.float64, (m, n), elements=entries))
+    b = draw(hnp.arrays(np.float64, (m,), elements=entries))
+    return SmoothMap(a, b, draw(hnp.arrays(np.float64, (n,), elements=entries)))

@@ -1,0 +1,39 @@
+"""Properties over the class of smooth maps: every healthy twin passes, every sign bug fails."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+
+import gradcheck
+from gradcheck.errors import InvalidArgumentError
+from gradcheck.testing.strategies import smooth_maps
+
+CHECKS = {
+    "vjp": lambda m, flip: gradcheck.check_vjp(m.f, lambda x, g: flip * m.vjp(x, g), m.x),
+    "jvp": lambda m, flip: gradcheck.check_jvp(m.f, lambda x, v: flip * m.jvp(x, v), m.x),
+    "hvp": lambda m, flip: gradcheck.check_hvp(m.grad, lambda x, v: flip * m.hvp(x, v), m.x),
+}
+
+
+def _jacobian_scale(m, what):
+    jacobian = (1 - m.f(m.x) ** 2)[:, None] * m.A
+    return np.abs(m.A.T @ jacobian if what == "hvp" else jacobian).max()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what", CHECKS)
+@settings(max_examples=30, deadline=None)
+@given(m=smooth_maps())
+def test_healthy_maps_pass_and_sign_flips_fail(what, m):
+    assert CHECKS[what](m, 1.0).passed
+    assume(_jacobian_scale(m, what) > 1e-3)  # a zero Jacobian has no sign to get wrong
+    wrong = CHECKS[what](m, -1.0)
+    assert not wrong.passed
+    assert wrong.diagnoses[0].kind == "sign"
+
+
+def test_strategy_bounds_are_checked():
+    with pytest.raises(InvalidArgumentError, match="min_inputs=3 > max_inputs=2"):
+        smooth_maps(min_inputs=3, max_inputs=2)
+    with pytest.raises(InvalidArgumentError, match="max_abs"):
+        smooth_maps(max_abs=0)
