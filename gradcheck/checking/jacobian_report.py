@@ -16,9 +16,9 @@ import numpy as np
 from gradcheck.checking.jacobian_diagnose import Case, diagnose_jacobian
 from gradcheck.checking.jacobian_rows import (
     Part,
-    analytic_matrix,
     kinks_note,
     merge,
+    numeric_matrix,
     wrong_entries_note,
 )
 from gradcheck.checking.jacobian_setup import Problem, counts_note
@@ -49,7 +49,7 @@ def probe_diagnoses(parts: list[Part]) -> list[Diagnosis]:
 
 
 def _matrix_diagnoses(problem: Problem, rows: list[Part], analytic: np.ndarray) -> list:
-    numeric, failed = analytic_matrix(rows, analytic, problem.inputs, problem.outputs)
+    numeric, failed = numeric_matrix(rows, analytic, problem.inputs, problem.outputs)
     case = Case(analytic, numeric, failed, problem.inputs, problem.outputs, problem.names.linear)
     carried = [d for d in probe_diagnoses(rows) if d.kind in USER_CODE_KINDS]
     return carried + diagnose_jacobian(case)

@@ -47,7 +47,7 @@ def check_rows(
     return parts
 
 
-def analytic_matrix(parts: list[Part], analytic: np.ndarray, inputs: Layout, outputs: Layout):
+def numeric_matrix(parts: list[Part], analytic: np.ndarray, inputs: Layout, outputs: Layout):
     """Return the numeric Jacobian as the checker saw it, and the mask of failed entries.
 
     Entries that passed agree with `analytic` within their tolerance, so `analytic` stands
