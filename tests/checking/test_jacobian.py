@@ -281,3 +281,21 @@ def test_jvp_of_the_wrong_structure_is_named():
 )
 def test_contract_names_are_top_level(name):
     assert name in gradcheck.__all__ and callable(getattr(gradcheck, name))
+
+
+def test_no_simple_relation_is_other_with_the_entries_named():
+    def vjp(x, g):  # two wrong entries, off by unrelated amounts
+        out = coupled_vjp(x, g)
+        out[1] += g[1] * (0.3 + x[0])
+        out[2] += g[0] * 0.7
+        return out
+
+    report = gradcheck.check_vjp(coupled, vjp, X3)
+    assert report.diagnoses[0].kind == "other"
+    assert _entries(report) == {("[1]", "[1]"), ("[0]", "[2]")}
+
+
+def test_nondeterministic_f_is_refused():
+    rng = np.random.default_rng(0)
+    with pytest.raises(gradcheck.NondeterministicError):
+        gradcheck.check_vjp(lambda x: np.sin(x) + 1e-3 * rng.normal(), lambda x, g: g, X3)
