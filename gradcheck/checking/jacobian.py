@@ -143,7 +143,7 @@ def check_vjp(
         The point to check at. Never modified.
     full : bool, optional
         Check the whole Jacobian, row by row (one ``vjp`` per output entry). Default: when
-        it has at most 2048 entries.
+        it has at most 2048 entries and 128 rows.
     probes : int, optional
         Random cotangents ``g`` checked first (each: the gradient of ``<g, f(x)>``).
         Default: 3, or 1 when the full Jacobian is checked.
@@ -211,7 +211,7 @@ def check_jvp(
         The point to check at. Never modified.
     full : bool, optional
         Also check the whole Jacobian (one ``jvp`` per input entry, its columns). Default:
-        when it has at most 2048 entries.
+        when it has at most 2048 entries and 128 rows.
     probes : int, optional
         Random directions ``v`` (and output weights ``u``) checked first: the derivative
         of ``t -> <u, f(x + t v)>`` at 0 against ``<u, jvp(x, v)>``. Default: 3, or 1

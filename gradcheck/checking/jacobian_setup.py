@@ -18,8 +18,10 @@ from gradcheck import tree as tr
 from gradcheck.checking.vectors import Layout, Memo, output_layout
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 
-#: ``full=None`` checks the whole Jacobian when it has at most this many entries.
+#: ``full=None`` checks the whole Jacobian when it has at most this many entries and rows
+#: (each row is one gradient check, a few milliseconds however small).
 AUTO_FULL_ENTRIES = 2048
+AUTO_FULL_ROWS = 128
 #: ``probes=None`` checks this many random projections without the full Jacobian, else 1.
 DEFAULT_PROBES = 3
 
@@ -107,7 +109,7 @@ def prepare(names: Names, f: Any, linear: Any, x: Any, full: Any, probes: Any, o
         raise InvalidArgumentError(f"`seed`={seed!r} is out of range: it must be >= 0.")
     outputs = output_layout(f(tr.copy_tree(x)), names.f)
     if full is None:
-        full = inputs.size * outputs.size <= AUTO_FULL_ENTRIES
+        full = inputs.size * outputs.size <= AUTO_FULL_ENTRIES and outputs.size <= AUTO_FULL_ROWS
     if probes is None:  # the rows certify every entry; one projection still runs f whole
         probes = 1 if full else DEFAULT_PROBES
     return Problem(

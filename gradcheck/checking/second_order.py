@@ -139,7 +139,7 @@ def check_hvp(
         The point to check at. Never modified.
     full : bool, optional
         Also build the Hessian from ``hvp(params, e_i)`` and check it entry by entry.
-        Default: when it has at most 2048 entries.
+        Default: when it has at most 2048 entries and 128 rows.
     probes, method, rtol, atol, eps, sample, directions, seed
         As in :func:`gradcheck.check_jvp` (`hvp` is the JVP of `grad`).
 

@@ -103,8 +103,8 @@ def _float_dtype(leaf: np.ndarray) -> np.dtype:
 
 def entry_name(path: str, index: tuple) -> str:
     """Return ``path[i,j]`` for an entry of a leaf (``path`` alone for a named scalar)."""
-    if path and not index:
-        return path
+    if not index:
+        return path or "scalar"
     return f"{path}[{','.join(str(int(i)) for i in index)}]"
 
 

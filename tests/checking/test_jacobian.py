@@ -191,6 +191,14 @@ def test_large_jacobian_uses_projections_by_default():
     assert report.mode == "projections" and report.passed
 
 
+def test_many_rows_use_projections_by_default_and_full_on_request():
+    k = np.linspace(0.0, 1.0, 200)  # 200 outputs of one input: 200 entries but 200 rows
+    f, jvp = (lambda x: np.sin(x * k)), (lambda x, v: np.cos(x * k) * k * v)
+    assert gradcheck.check_jvp(f, jvp, 0.3).mode == "projections"
+    wrong = gradcheck.check_jvp(f, lambda x, v: jvp(x, v) * (1 + (k == k[7])), 0.3, full=True)
+    assert wrong.mode == "jacobian" and _entries(wrong) == {("[7]", "scalar")}
+
+
 def test_failures_and_dict_are_json_safe():
     case = VJP_CASES["transpose"]
     data = gradcheck.check_vjp(case.f, case.linear, case.x).to_dict()
