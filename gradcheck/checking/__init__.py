@@ -1,0 +1,1 @@
+"""The checking layer: gradient, layer, Jacobian and external-program checks."""
