@@ -99,7 +99,7 @@ class _Batch:
         x = leaf.reshape(-1)[indices].astype(np.float64)
         steps = np.asarray(perturbed, dtype=np.float64)[:, columns] - x[:, None]
         flat = np.repeat(indices + offset, len(columns))
-        values = self.program.loss_at(zip(flat.tolist(), steps.reshape(-1).tolist()))
+        values = self.program.loss_at(zip(flat.tolist(), steps.reshape(-1).tolist(), strict=True))
         out[:, columns] = np.asarray(values).reshape(len(indices), len(columns))
         self.evaluator.count += len(values)
         for _ in range(len(indices) if on_entry is not None else 0):
@@ -245,9 +245,7 @@ class Program:
 
     def _stream(self, requests: list[str], window: int) -> list[float]:
         values, parse = [], numbers(1, "one number (the loss)")
-        for request, answer in zip(
-            requests, self.child.pipeline(requests, window), strict=True
-        ):
+        for request, answer in zip(requests, self.child.pipeline(requests, window), strict=True):
             try:
                 values.append(float(answer))
             except ValueError:
@@ -256,7 +254,7 @@ class Program:
 
     def loss_at(self, moves: Any) -> list[float]:
         """Return the loss at ``base + H e_I`` for each ``(I, H)`` (pipelined ``loss_at``)."""
-        requests = ["loss_at %d %r" % (i, h) for i, h in moves]
+        requests = [f"loss_at {i} {h!r}" for i, h in moves]
         return self._stream(requests, self.window)
 
     def loss_along(self, moves: Sequence[np.ndarray]) -> list[float]:

@@ -286,7 +286,7 @@ class Child:
             yield self.read_line(requests[i])
 
     def close(self, *, quit_first: bool = True) -> int | None:
-        """Ask the program to quit (unless told not to), then stop and reap it; return its status."""
+        """Ask the program to quit (unless told not to), stop and reap it; return its status."""
         if not self._finalizer.alive:
             return self.proc.returncode
         if quit_first and self.proc.poll() is None:

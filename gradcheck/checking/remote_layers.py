@@ -70,7 +70,9 @@ class RemoteLayer:
         program = self.program
         program.ensure_base(program.flat(program.params))
         n, d = x.shape
-        request = f"forward {self.index} {n} {d} " + " ".join(map(format_number, x.ravel().tolist()))
+        request = f"forward {self.index} {n} {d} " + " ".join(
+            map(format_number, x.ravel().tolist())
+        )
         y = program.request(request, _shape_then_numbers(f"layer {self.index}'s output", n))
         self._input_shape = (n, d)
         return y
