@@ -22,6 +22,7 @@ from gradcheck.checking.protocol import ProtocolError, numbers, shown
 AGREE = 1e-12
 #: Fewer significant digits than this in every loss printed: the program rounds its output.
 MIN_DIGITS = 12
+_DIGITS = " (are all the digits of every number read? parse with strtod into a double)"
 
 
 class Violation(Exception):
@@ -72,14 +73,16 @@ def _close(a: float, b: float) -> bool:
 
 
 def _loss(program: Program) -> float:
-    return program.request("loss", numbers(1, "one number (the loss)"))[0]
+    return float(program.request("loss", numbers(1, "one number (the loss)"))[0])
 
 
 def _entry(program: Program) -> tuple[int, float]:
-    """Return an entry where the loss moves most, and a step that moves it visibly."""
-    g = np.concatenate([v.reshape(-1) for v in program.grad(program.params).values()])
-    i = int(np.argmax(np.abs(np.nan_to_num(g))))
-    return i, 1e-3 * max(1.0, abs(float(program.base[i])))
+    """Return an entry where the loss moves visibly (of a few tried), and its step."""
+    picks = np.unique(np.linspace(0, program.size - 1, min(program.size, 16)).astype(int))
+    steps = [1e-3 * max(1.0, abs(float(program.base[i]))) for i in picks]
+    moved = program.loss_at(zip(picks.tolist(), steps, strict=True))
+    best = int(np.argmax(np.abs(np.nan_to_num(np.array(moved) - _loss(program)))))
+    return int(picks[best]), steps[best]
 
 
 def check_loss(program: Program) -> str:
@@ -119,7 +122,9 @@ def check_loss_at(program: Program) -> str:
     program.ensure_base(x)
     direct = _loss(program)
     if not _close(direct, moved):
-        raise Violation(f"`loss_at {i} {h!r}` answered {moved!r}; `params` there gives {direct!r}")
+        raise Violation(
+            f"`loss_at {i} {h!r}` answered {moved!r}; `params` there gives {direct!r}{_DIGITS}"
+        )
     return "base unchanged afterwards; agrees with `params` at base + H e_I"
 
 
@@ -134,7 +139,9 @@ def check_loss_along(program: Program) -> str:
     program.ensure_base(program.base + 1.0 * v)
     direct = _loss(program)
     if not _close(direct, moved):
-        raise Violation(f"`loss_along 1.0 V` answered {moved!r}; `params` there gives {direct!r}")
+        raise Violation(
+            f"`loss_along 1.0 V` answered {moved!r}; `params` there gives {direct!r}{_DIGITS}"
+        )
     return "base unchanged afterwards; agrees with `params` at base + T V"
 
 

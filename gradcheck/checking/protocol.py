@@ -139,8 +139,17 @@ def _status(code: int | None) -> str:
     return f"exited with status {code}"
 
 
+def _close_quietly(stream) -> None:
+    try:
+        if stream is not None:
+            stream.close()
+    except OSError:
+        pass  # a broken pipe on close: the program is gone, which is what we want
+
+
 def _reap(proc: subprocess.Popen, grace: float) -> None:
-    """Terminate `proc` if needed and wait for it: no zombie is left behind."""
+    """Close its stdin (EOF), then SIGTERM, then SIGKILL, waiting for it: no zombie left."""
+    _close_quietly(proc.stdin)
     for stop in (None, proc.terminate, proc.kill):
         if proc.poll() is not None:
             break
@@ -150,12 +159,7 @@ def _reap(proc: subprocess.Popen, grace: float) -> None:
             proc.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             continue
-    for stream in (proc.stdin, proc.stdout):
-        try:
-            if stream is not None:
-                stream.close()
-        except OSError:
-            pass  # a broken pipe on close: the program is gone, which is what we want
+    _close_quietly(proc.stdout)
 
 
 class Child:
@@ -215,6 +219,8 @@ class Child:
 
     def fail(self, error: type[ProtocolError], message: str) -> ProtocolError:
         """Stop the program, then return `error` with `message` and the tail of its stderr."""
+        if self.proc.poll() is None:
+            self.proc.terminate()  # it broke the protocol: no grace period
         self.close(quit_first=False)
         self._stderr.join(timeout=1.0)
         tail = "\n".join(f"  | {line}" for line in self.tail)
