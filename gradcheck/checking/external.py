@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck.checking.declaration import Declaration, read_declaration
-from gradcheck.checking.protocol import Child, checked, command_words, format_number, numbers, ok
+from gradcheck.checking.protocol import Child, checked, command_words, format_numbers, numbers, ok
 from gradcheck.checking.remote_layers import RemoteLayer, read_batch
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError, TreeMismatchError
 
@@ -223,7 +223,7 @@ class Program:
     def ensure_base(self, x: np.ndarray, *, force: bool = False) -> None:
         """Make `x` the program's base point (a ``params`` request) unless it already is."""
         if force or not self.at_base(x).all():
-            request = "params " + " ".join(map(format_number, x.tolist()))
+            request = "params " + format_numbers(x)
             self.request(request, ok)
             self.base = np.array(x, dtype=np.float64)
 
@@ -259,7 +259,7 @@ class Program:
 
     def loss_along(self, moves: Sequence[np.ndarray]) -> list[float]:
         """Return the loss at ``base + V`` for each full-length `V` (``loss_along 1.0 V``)."""
-        requests = ["loss_along 1.0 " + " ".join(map(format_number, v.tolist())) for v in moves]
+        requests = ["loss_along 1.0 " + format_numbers(v) for v in moves]
         return self._stream(requests, min(self.window, 2))
 
     def grad(self, params: Any) -> dict[str, np.ndarray]:

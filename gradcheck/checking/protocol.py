@@ -69,6 +69,18 @@ def format_number(value: float) -> str:
     return repr(float(value))
 
 
+def format_numbers(values: object) -> str:
+    """Return an array's numbers (C order) as round-trip text separated by single spaces.
+
+    Examples
+    --------
+    >>> format_numbers([[1.0, 0.5], [float("nan"), 2e-300]])
+    '1.0 0.5 nan 2e-300'
+    """
+    flat = np.asarray(values, dtype=np.float64).ravel().tolist()
+    return " ".join(map(repr, flat))  # repr of a Python float: what format_number writes
+
+
 def parse_number(token: str) -> float:
     """Parse one number written in any C ``strtod`` format (decimal, hex, nan, inf, infinity).
 

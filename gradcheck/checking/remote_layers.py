@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcheck.checking.protocol import format_number, numbers
+from gradcheck.checking.protocol import format_numbers, numbers
 from gradcheck.errors import InvalidTypeError
 
 if TYPE_CHECKING:
@@ -70,9 +70,7 @@ class RemoteLayer:
         program = self.program
         program.ensure_base(program.flat(program.params))
         n, d = x.shape
-        request = f"forward {self.index} {n} {d} " + " ".join(
-            map(format_number, x.ravel().tolist())
-        )
+        request = f"forward {self.index} {n} {d} " + format_numbers(x)
         y = program.request(request, _shape_then_numbers(f"layer {self.index}'s output", n))
         self._input_shape = (n, d)
         return y
@@ -89,7 +87,7 @@ class RemoteLayer:
             f"layer {self.index}'s input gradient ({n}*{d} numbers) and then the gradients "
             f"of {list(self.params) or 'no parameter'} ({sum(sizes)} numbers)"
         )
-        request = f"backward {self.index} " + " ".join(map(format_number, dout.ravel().tolist()))
+        request = f"backward {self.index} " + format_numbers(dout)
         flat = self.program.request(request, numbers(count, what))
         split = self.program.unflatten(flat[n * d :], list(self.params))
         self.grads = {key: np.array(value) for key, value in split.items()}
