@@ -144,3 +144,11 @@ def test_protocol_test_command_exit_status(capsys):
     assert main(["protocol-test", "--cmd", " ".join([*BROKEN, "--violate", "quit"]), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["passed"] is False and data["checks"][-1]["name"] == "quit"
+
+
+def test_readme_shows_the_real_layer_check_output(mlp, capsys):
+    readme = (EXAMPLES.parents[1] / "README.md").read_text()
+    section = readme.split("## Check a program in any language", 1)[1]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    assert main(["check", "--cmd", f"{mlp} --bug transpose", "--layers"]) == 1
+    assert capsys.readouterr().out == shown
