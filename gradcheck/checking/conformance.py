@@ -109,39 +109,34 @@ def check_loss_at_zero(program: Program) -> str:
     return f"`loss_at I 0.0` equals `loss` for I in {picks}"
 
 
-def check_loss_at(program: Program) -> str:
-    """`loss_at` leaves the base unchanged and agrees with `params` at base + H e_I."""
+def _agrees_with_params(program: Program, request: str, evaluate, point: np.ndarray) -> None:
+    """`evaluate()` (the answer to `request`) leaves the base as it was and equals `params`."""
     f0 = _loss(program)
-    i, h = _entry(program)
-    moved = program.loss_at([(i, h)])[0]
+    moved = evaluate()
     after = _loss(program)
     if after != f0:
-        raise Violation(f"`loss` was {f0!r} before `loss_at {i} {h!r}` and {after!r} after")
-    x = program.base.copy()
-    x[i] += h
-    program.ensure_base(x)
+        raise Violation(f"`loss` was {f0!r} before {request} and {after!r} after")
+    program.ensure_base(point)
     direct = _loss(program)
     if not _close(direct, moved):
-        raise Violation(
-            f"`loss_at {i} {h!r}` answered {moved!r}; `params` there gives {direct!r}{_DIGITS}"
-        )
+        raise Violation(f"{request} answered {moved!r}; `params` there gives {direct!r}{_DIGITS}")
+
+
+def check_loss_at(program: Program) -> str:
+    """`loss_at` leaves the base unchanged and agrees with `params` at base + H e_I."""
+    i, h = _entry(program)
+    x = program.base.copy()
+    x[i] += h
+    request = f"`loss_at {i} {h!r}`"
+    _agrees_with_params(program, request, lambda: program.loss_at([(i, h)])[0], x)
     return "base unchanged afterwards; agrees with `params` at base + H e_I"
 
 
 def check_loss_along(program: Program) -> str:
     """`loss_along` leaves the base unchanged and agrees with `params` at base + T V."""
-    f0 = _loss(program)
     v = np.random.default_rng(1).standard_normal(program.size) * 1e-3
-    moved = program.loss_along([v])[0]
-    after = _loss(program)
-    if after != f0:
-        raise Violation(f"`loss` was {f0!r} before `loss_along` and {after!r} after")
-    program.ensure_base(program.base + 1.0 * v)
-    direct = _loss(program)
-    if not _close(direct, moved):
-        raise Violation(
-            f"`loss_along 1.0 V` answered {moved!r}; `params` there gives {direct!r}{_DIGITS}"
-        )
+    point = program.base + 1.0 * v
+    _agrees_with_params(program, "`loss_along 1.0 V`", lambda: program.loss_along([v])[0], point)
     return "base unchanged afterwards; agrees with `params` at base + T V"
 
 
