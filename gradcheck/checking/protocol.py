@@ -174,6 +174,17 @@ def _reap(proc: subprocess.Popen, grace: float) -> None:
     _close_quietly(proc.stdout)
 
 
+def _pass_stderr(stream, tail: deque, echo: bool) -> None:
+    """Copy the program's stderr to ours line by line (if `echo`), keeping its last lines."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", "replace")
+        tail.append(line.rstrip("\n"))
+        if echo and sys.stderr is not None:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    stream.close()
+
+
 class Child:
     """A running program spoken to line by line (see the module docstring).
 
@@ -210,19 +221,11 @@ class Child:
         self._pending = b""
         self._lines: deque[bytes] = deque()
         self.tail: deque[str] = deque(maxlen=STDERR_TAIL)
-        self._echo = echo_stderr
-        self._stderr = threading.Thread(target=self._pass_stderr, daemon=True)
+        self._stderr = threading.Thread(
+            target=_pass_stderr, args=(self.proc.stderr, self.tail, echo_stderr), daemon=True
+        )
         self._stderr.start()
         self._finalizer = weakref.finalize(self, _reap, self.proc, QUIT_GRACE)
-
-    def _pass_stderr(self) -> None:
-        for raw in iter(self.proc.stderr.readline, b""):
-            line = raw.decode("utf-8", "replace")
-            self.tail.append(line.rstrip("\n"))
-            if self._echo and sys.stderr is not None:
-                sys.stderr.write(line)
-                sys.stderr.flush()
-        self.proc.stderr.close()
 
     @property
     def alive(self) -> bool:
@@ -248,6 +251,8 @@ class Child:
                 raise self.fail(ProgramTimeoutError, self._late(request, "reading"))
             try:
                 data = data[os.write(self._in, data) :]
+            except BlockingIOError:
+                continue  # less room than select promised: wait for more
             except BrokenPipeError:
                 raise self.fail(ProgramExitedError, self._gone(request)) from None
 
@@ -309,10 +314,9 @@ class Child:
             return self.proc.returncode
         if quit_first and self.proc.poll() is None:
             try:
-                os.set_blocking(self._in, True)
-                os.write(self._in, b"quit\n")
-            except OSError:
-                pass  # it is already gone: reaping below is all that is left
+                os.write(self._in, b"quit\n")  # non-blocking: a program that stopped
+            except OSError:  # reading, or is gone, is stopped by the reaping below
+                pass
         self._finalizer()
         return self.proc.returncode
 

@@ -83,3 +83,15 @@ def test_a_program_that_ignores_quit_and_eof_is_still_reaped(tmp_path):
     program = Program([sys.executable, "-c", script], timeout=5.0)
     program.close()
     assert gone(int(pidfile.read_text()))
+
+
+def test_a_forgotten_program_is_reaped_when_collected():
+    import gc
+
+    from tests.checking.protocol_helpers import REFERENCE
+
+    program = Program(REFERENCE)
+    pid = program.child.proc.pid
+    del program
+    gc.collect()
+    assert gone(pid)
