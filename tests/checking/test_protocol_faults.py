@@ -68,6 +68,7 @@ def test_a_fault_in_a_layer_check_is_named_too(tmp_path):
     assert gone(int(pidfile.read_text()))
 
 
+@pytest.mark.slow  # two grace periods: after EOF, after SIGTERM
 def test_a_program_that_ignores_quit_and_eof_is_still_reaped(tmp_path):
     import sys
 
