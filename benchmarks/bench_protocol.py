@@ -8,9 +8,11 @@ For each size it prints, in microseconds per loss evaluation:
 - ``in-process``: the program's own compute, timed inside the program (``--bench-loss``:
   the same perturb-evaluate-restore loop that serves ``loss_at``, with no I/O);
 - ``loss_at, window 64`` and ``lockstep`` (window 1): the same evaluations requested over
-  the protocol from Python (``Program.loss_at``), wall time per evaluation;
-- ``check``: a whole ``check_gradient`` over the protocol, wall time / evaluations
-  (every entry at 10k; a 5% sample at 80k);
+  the protocol from Python (``Program.loss_at``), per evaluation: the session's time less
+  that of a session without requests (start-up, declaration, ``params``, ``quit``);
+- ``check``: a whole ``check_gradient`` over the protocol, time / evaluations (every entry
+  at 10k; a 5% sample at 80k, where the O(P) requests of any check -- ``params``, ``grad``
+  twice, the ~24-48 ``loss_along`` of the noise measurement -- weigh on few evaluations);
 - ``overhead``: each minus ``in-process``. Goal (issue 15): <= 30 us per ``loss_at``
   evaluation beyond the program's own compute.
 
@@ -78,6 +80,13 @@ def measured(run, m: int | None = None) -> tuple[float, float]:
     return (time.perf_counter() - wall) / n * 1e6, (_cpu() - cpu) / n * 1e6
 
 
+def marginal(cmd: list[str], m: int, window: int) -> tuple[float, float]:
+    """Per-evaluation cost of `m` requests, less a session that sends none (start-up, params)."""
+    wall, cpu = measured(functools.partial(over_protocol, cmd, m, window), 1)
+    wall0, cpu0 = measured(functools.partial(over_protocol, cmd, 0, window), 1)
+    return (wall - wall0) / m, (cpu - cpu0) / m
+
+
 def over_protocol(cmd: list[str], m: int, window: int) -> int:
     """Request `m` evaluations as ``loss_at`` over the protocol; return `m`."""
     with Program(cmd, window=window) as program:
@@ -117,8 +126,7 @@ def main() -> None:
             own = best([in_process(cmd, m) for _ in range(REPEATS)])
             print(_row(label, "in-process", own, own))
             for what, window, count in (("loss_at, window 64", 64, m), ("lockstep", 1, m // 4)):
-                run = functools.partial(over_protocol, cmd, count, window)
-                runs = [measured(run, count) for _ in range(REPEATS)]
+                runs = [marginal(cmd, count, window) for _ in range(REPEATS)]
                 print(_row(label, what, best(runs), own))
             run = functools.partial(whole_check, cmd, sample)
             print(_row(label, f"check ({run()} ev)", measured(run), own))
