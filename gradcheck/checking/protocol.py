@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,9 @@ from gradcheck.errors import GradcheckError
 STDERR_TAIL = 12
 #: Seconds a program gets to exit after `quit` (then SIGTERM, then SIGKILL).
 QUIT_GRACE = 2.0
+#: Pacing of the reads (see Child.pipeline): answers kept in reserve for the program,
+#: the answer time above which reads are paced, and the longest pause.
+PACE_RESERVE, PACE_SLOW, PACE_MAX = 8, 50e-6, 0.05
 _CHUNK = 1 << 16
 _SHOWN = 160  # characters of a request or an answer quoted in a message
 
@@ -302,14 +306,22 @@ class Child:
         """Yield the answers to `requests` in order, keeping up to `window` in flight.
 
         Answers come one per request, in order; sending ahead only saves the wait for the
-        program to wake up between requests (see docs/protocol.md, "Pipelining").
+        program to wake up between requests (see docs/protocol.md, "Pipelining"). When
+        the program is slow (over PACE_SLOW seconds an answer) and has plenty queued, the
+        answers are left to pile up before they are read: one wake-up per batch instead
+        of per answer, while the program never runs out of requests.
         """
-        sent, n = 0, len(requests)
+        sent, n, start = 0, len(requests), time.perf_counter()
         for i in range(n):
             if sent < n and sent - i <= window // 2:
                 upto = min(n, i + window)
                 self.write("".join(r + "\n" for r in requests[sent:upto]), requests[sent])
                 sent = upto
+            queued = sent - i - PACE_RESERVE
+            if i and queued > 0 and not self._lines:
+                per_answer = (time.perf_counter() - start) / i
+                if per_answer > PACE_SLOW:
+                    time.sleep(min(per_answer * queued, PACE_MAX))
             yield self.read_line(requests[i])
 
     def close(self, *, quit_first: bool = True) -> int | None:
