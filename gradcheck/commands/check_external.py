@@ -65,7 +65,6 @@ def _check(program, args: argparse.Namespace):
         sample=args.sample,
         directions=args.directions,
         eps=getattr(args, "eps", None),
-        progress=False,
         **options,
     )
 

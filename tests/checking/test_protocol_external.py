@@ -134,3 +134,17 @@ def test_a_scalar_parameter_and_a_program_without_layers():
         pid = program.child.proc.pid
     assert report.passed and set(report.params) == {"s", "v"}
     assert gone(pid)
+
+
+def test_command_line_usage_errors_exit_2(capsys):
+    import shlex
+
+    from gradcheck.cli import main
+
+    scalar = shlex.join([sys.executable, "-c", SCALAR])
+    assert main(["check", "--cmd", scalar]) == 0
+    assert main(["check", "--cmd", scalar, "--layers"]) == 2
+    assert "declares no layer" in capsys.readouterr().err
+    assert main(["check"]) == 2
+    assert main(["check", "x.py:f", "--cmd", scalar]) == 2
+    assert "exactly one of them" in capsys.readouterr().err
