@@ -112,3 +112,52 @@ def test_a_bad_declaration_is_named(case):
     lines, message = BAD_DECLARATIONS[case]
     with pytest.raises(MalformedAnswerError, match=message):
         _declared(lines)
+
+
+class _StubChild:
+    """Stands in for a Child in `checked`: records that the program was stopped."""
+
+    name = "./net"
+
+    def __init__(self):
+        self.stopped = False
+
+    def fail(self, error, message):
+        self.stopped = True
+        return error(message)
+
+
+@given(st.lists(st.floats(allow_nan=False), min_size=1, max_size=6))
+def test_checked_returns_exactly_the_numbers_written(values):
+    from gradcheck.checking.protocol import checked, format_numbers
+
+    got = checked(_StubChild(), "grad", format_numbers(values), numbers(len(values), "g"))
+    assert got.tolist() == values
+
+
+@given(
+    st.lists(st.floats(allow_nan=False), min_size=0, max_size=6),
+    st.integers(min_value=1, max_value=6),
+    st.sampled_from(["", "x", "1,5", "--", "ok"]),
+)
+def test_a_malformed_answer_names_the_request_and_what_came_back(values, count, junk):
+    from gradcheck.checking.protocol import checked, format_numbers
+
+    answer = " ".join(filter(None, [format_numbers(values), junk]))
+    if junk == "" and len(values) == count:
+        return  # a well-formed answer: the property above
+    child = _StubChild()
+    with pytest.raises(MalformedAnswerError) as info:
+        checked(child, "loss_at 3 0.5", answer, numbers(count, "the numbers"))
+    message = str(info.value)
+    assert "request 'loss_at 3 0.5'" in message and "expected the numbers" in message
+    assert child.stopped
+
+
+def test_an_error_answer_is_quoted_with_its_request():
+    from gradcheck.checking.protocol import ProgramReportedError, checked
+
+    child = _StubChild()
+    with pytest.raises(ProgramReportedError, match="request 'grad' with an error: out of mem"):
+        checked(child, "grad", "error out of memory", numbers(3, "g"))
+    assert child.stopped
