@@ -2,7 +2,8 @@
 
 Run: ``python benchmarks/bench_protocol.py`` (about a minute; needs a C compiler ``cc``).
 
-The C example (``examples/protocol/mlp.c``, batch 4) at P ~ 10k and ~ 80k parameters.
+The C example (``examples/protocol/mlp.c``, batch 4) at P ~ 10k and ~ 80k parameters,
+and at P = 117, where the compute is next to nothing and the protocol's cost shows bare.
 For each size it prints, in microseconds per loss evaluation:
 
 - ``in-process``: the program's own compute, timed inside the program (``--bench-loss``:
@@ -41,7 +42,11 @@ sys.path.insert(0, str(ROOT))
 from gradcheck.check import check_gradient  # noqa: E402
 from gradcheck.checking.external import Program  # noqa: E402
 
-SIZES = {"~10k": ("64,70,10", 20_000, None), "~80k": ("196,200,10", 4_000, 0.05)}
+SIZES = {
+    "117": ("8,6,3", 40_000, None),  # next to no compute: the protocol's own cost
+    "~10k": ("64,70,10", 20_000, None),
+    "~80k": ("196,200,10", 4_000, 0.05),
+}
 REPEATS = 3
 
 
