@@ -58,6 +58,7 @@ _LAZY = {
     "watch": "gradcheck.monitor",
     "assert_layers": "gradcheck.testing",
     "assert_stable": "gradcheck.testing",
+    "Program": "gradcheck.checking.external",
 }
 
 __all__ = [

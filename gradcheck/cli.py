@@ -16,11 +16,11 @@ from collections.abc import Sequence
 
 from gradcheck.errors import GradcheckError
 
-COMMANDS = ("demo", "train", "check", "report")
+COMMANDS = ("demo", "train", "check", "report", "protocol-test")
 
 
 def _load(name: str):
-    return importlib.import_module(f"gradcheck.commands.{name}")
+    return importlib.import_module(f"gradcheck.commands.{name.replace('-', '_')}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = _load(name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"gradcheck.commands.{name}":
+            if exc.name != f"gradcheck.commands.{name.replace('-', '_')}":
                 raise
             continue
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)

@@ -28,6 +28,7 @@ LAYERS = {
     "layer_diagnose": 2,
     "layer_results": 2,
     "batch_independence": 2,
+    "checking": 2,
     "nn": 3,
     "monitor": 4,
     "report": 5,

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gradcheck.commands import check_external
 from gradcheck.commands.check_jacobian import JACOBIAN_FACTORIES, check_jacobian, jacobian_keys
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.numeric.stencils import METHODS
@@ -37,7 +38,9 @@ def _sample(text: str) -> int | float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``gradcheck check``."""
-    parser.add_argument("target", metavar="FILE.py:FACTORY", help="file and factory function")
+    parser.add_argument(
+        "target", metavar="FILE.py:FACTORY", nargs="?", help="file and factory function"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--method", default="central", choices=METHODS, help="FD method")
     parser.add_argument(
@@ -45,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--directions", type=int, default=None, help="random directions K")
     parser.add_argument("--seed", type=int, default=0, help="seed for sampling/directions")
+    check_external.add_arguments(parser)  # --cmd "PROGRAM ARGS": any language (issue 15)
 
 
 def _split_target(target: str) -> tuple[Path, str]:
@@ -120,6 +124,12 @@ def _check_function(problem: dict, args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Run the check; print the report; return 0 (passed), 1 (failed) or 2 (bad input)."""
+    if (args.cmd is None) == (args.target is None):
+        raise InvalidArgumentError(
+            'give either FILE.py:FACTORY or --cmd "PROGRAM ARGS" (exactly one of them).'
+        )
+    if args.cmd is not None:
+        return check_external.run(args)
     path, name = _split_target(args.target)
     problem = _problem(_load_factory(path, name), name)
     if jacobian_keys(problem) is not None:
