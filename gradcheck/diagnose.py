@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import json_float, to_jsonable
+from gradcheck.diagnose_hints import layer_prefix_hint
 from gradcheck.diagnose_patterns import (
     ALL_EQUAL_WORDS,
     FIT_RTOL,
@@ -50,7 +51,6 @@ from gradcheck.diagnose_patterns import (
     support,
     weigh_by_consistency,
 )
-from gradcheck.diagnose_hints import layer_prefix_hint
 from gradcheck.errors import at_path
 
 KINDS: dict[str, str] = {
