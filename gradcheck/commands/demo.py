@@ -23,8 +23,8 @@ from gradcheck.commands.demo_phases import (
 )
 
 HELP = (
-    "Train the reference MLP on real handwritten digits under the monitor, check its "
-    "gradients and two broken copies, run a user's broken network, and write the reports."
+    "train the reference MLP on handwritten digits under the monitor, check its gradients "
+    "and broken copies, and write the reports"
 )
 
 EPOCHS = 20  # about 97% test accuracy on digits in a second or two

@@ -7,7 +7,7 @@ import argparse
 from gradcheck._validate import check_choice
 from gradcheck.errors import InvalidArgumentError
 
-HELP = "Train the reference MLP on digits, MNIST or a synthetic set; print loss and accuracy."
+HELP = "train the reference MLP on digits, MNIST or a synthetic set; print loss and accuracy"
 
 DATASETS = ("digits", "mnist:PATH", "blobs", "spirals", "regression")
 DEFAULTS = {  # reaches >= 95% test accuracy on digits in a few seconds
