@@ -6,7 +6,10 @@ whose message names the argument, what was expected and what was received.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -95,3 +98,94 @@ def check_scalar_loss(value: Any, where: str = "`loss(params)`") -> float:
             "Check for log(0), exp overflow or a division by zero at these parameters."
         )
     return float(number)
+
+
+MAX_NAME = 255  # bytes per path component on the usual file systems
+MAX_PATH = 4096  # bytes per path (Linux PATH_MAX)
+
+
+def _path_text(name: str, value: Any, fix: str) -> str:
+    if isinstance(value, bytes | bytearray) or not isinstance(value, str | os.PathLike):
+        raise InvalidTypeError(
+            f"`{name}` must be a path (str or pathlib.Path); got {value!r} "
+            f"({type(value).__name__}). {fix}"
+        )
+    text = os.fspath(value)
+    if isinstance(text, bytes):
+        raise InvalidTypeError(f"`{name}` must be a str path, not bytes; got {text!r}. {fix}")
+    if not text.strip():
+        raise InvalidArgumentError(f"`{name}` is empty ({text!r}). {fix}")
+    if "\0" in text:
+        raise InvalidArgumentError(f"`{name}`={text!r} contains a NUL character. {fix}")
+    encoded = [len(os.fsencode(part)) for part in Path(text).parts]
+    if len(os.fsencode(text)) > MAX_PATH or max(encoded, default=0) > MAX_NAME:
+        raise InvalidArgumentError(
+            f"`{name}` is too long ({len(text)} characters; a path holds at most {MAX_PATH} "
+            f"bytes and each name {MAX_NAME}): pass a shorter path."
+        )
+    return text
+
+
+def _writable_parent(name: str, path: Path, fix: str, folder: bool = False) -> None:
+    ancestor = path if folder else path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InvalidArgumentError(
+            f"`{name}`={str(path)!r} lies under {str(ancestor)!r}, which is a file, not a "
+            f"folder. {fix}"
+        )
+    try:  # a probe file, gone on close: permissions, read-only mounts, /proc...
+        tempfile.TemporaryFile(dir=ancestor).close()
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"`{name}`={str(path)!r}: cannot write in {str(ancestor)!r} "
+            f"({exc.strerror or exc}). {fix}"
+        ) from None
+
+
+def check_output_path(
+    name: str, value: Any, suffixes: Iterable[str], fix: str = "Pass e.g. 'report.html'."
+) -> Path:
+    """Return `value` as a Path one can write a file to, or raise before any work is done.
+
+    Checks: a str/PathLike (not bytes or None), not empty, no NUL, not too long, not an
+    existing folder, one of `suffixes` (case-insensitive), and a writable folder above it
+    (probed with a temporary file; its missing folders will be created when writing).
+
+    Examples
+    --------
+    >>> check_output_path("path", "out/report.md", (".md",)).name
+    'report.md'
+    """
+    path = Path(_path_text(name, value, fix))
+    valid = tuple(suffixes)
+    if path.is_dir():
+        raise InvalidArgumentError(
+            f"`{name}`={str(path)!r} is a folder; pass a file name in it, e.g. "
+            f"{str(path / ('report' + valid[0]))!r}."
+        )
+    if path.suffix.lower() not in valid:
+        choices = ", ".join(repr(s) for s in valid)
+        raise InvalidArgumentError(
+            f"`{name}`={str(path)!r} has suffix {path.suffix!r}; expected one of {choices}."
+        )
+    if path.exists() and not os.access(path, os.W_OK):
+        raise InvalidArgumentError(f"`{name}`={str(path)!r} exists and is read-only. {fix}")
+    _writable_parent(name, path, fix)
+    return path
+
+
+def check_output_dir(name: str, value: Any, fix: str = "Pass e.g. 'gradcheck-demo'.") -> Path:
+    """Return `value` as a Path to a folder that exists or can be created, else raise.
+
+    Examples
+    --------
+    >>> check_output_dir("out", "results/run1").name
+    'run1'
+    """
+    path = Path(_path_text(name, value, fix))
+    if path.exists() and not path.is_dir():
+        raise InvalidArgumentError(f"`{name}`={str(path)!r} is a file, not a folder. {fix}")
+    _writable_parent(name, path, fix, folder=True)
+    return path

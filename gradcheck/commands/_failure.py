@@ -75,7 +75,7 @@ def report_user_error(command: str, exc: BaseException) -> int:
     exc = exc.original if isinstance(exc, UserCodeFailure) else exc
     summary = traceback.TracebackException.from_exception(exc)
     summary.stack = traceback.StackSummary.from_list(
-        [f for f in summary.stack if _owner(f.filename) != "gradcheck"]
+        [f for f in summary.stack if _owner(f.filename) == "user" or "site-packages" in f.filename]
     )
     sys.stderr.write("".join(summary.format()))
     where = next((f for f in reversed(summary.stack) if _owner(f.filename) == "user"), None)

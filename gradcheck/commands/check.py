@@ -155,7 +155,7 @@ def _check_function(problem: dict, args: argparse.Namespace):
 
 
 def _text(report: Any) -> str:
-    """The report's table, then every layer's diagnoses in full (the table abridges them)."""
+    """Return the report's table, then each failing layer's diagnoses in full."""
     lines = [str(report)]
     failing = [layer for layer in getattr(report, "layers", []) if not layer.passed]
     for layer in failing:

@@ -25,10 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate the saved run against the schema, then render it; return the exit status."""
     from gradcheck.report.model import as_run_dict
-    from gradcheck.report.save import save_report
+    from gradcheck.report.save import output_path, save_report
     from gradcheck.report.schema import validate
     from gradcheck.report.serialize import read_json
 
+    default = Path(args.run_file).with_suffix(".html")
+    output = output_path(args.output if args.output is not None else default, "-o/--output")
     data = as_run_dict(read_json(args.run_file))
     problems = validate(data)
     if problems:
@@ -43,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  ... and {len(problems) - 50} more", file=sys.stderr)
         print("See docs/report-schema.md for the expected fields.", file=sys.stderr)
         return 2
-    output = Path(args.output) if args.output else Path(args.run_file).with_suffix(".html")
     path = save_report(data, output, title=args.title)
     print(f"wrote {path}")
     return 0

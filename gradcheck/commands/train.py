@@ -30,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = DEFAULTS
     add = parser.add_argument
     add(
-        "--hidden", default=d["hidden"], help="hidden widths, comma-separated (default %(default)s)"
+        "--hidden",
+        default=d["hidden"],
+        help="hidden widths, comma-separated, or none (default %(default)s)",
     )
     add(
         "--activation",
@@ -89,14 +91,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_hidden(text: str) -> list[int]:
-    """Return ``"100,50"`` as ``[100, 50]``; an empty string means no hidden layer."""
+    """Return ``"100,50"`` as ``[100, 50]``; ``"none"`` (said explicitly) means no hidden layer."""
+    if text.strip().lower() == "none":
+        return []
     try:
-        widths = [int(part) for part in text.split(",") if part.strip()]
+        widths = [int(part) for part in text.split(",")]
     except ValueError:
         widths = [0]
-    if any(w <= 0 for w in widths):
+    if not widths or any(w <= 0 for w in widths):
         raise InvalidArgumentError(
-            f"`--hidden`={text!r} must be positive integers separated by commas, e.g. 100,50."
+            f"`--hidden`={text!r} must be positive integers separated by commas, e.g. 100,50 "
+            "(or `none` for a model without a hidden layer)."
         )
     return widths
 
@@ -139,6 +144,12 @@ def _validate(args: argparse.Namespace) -> dict:
         raise InvalidArgumentError(f"`--lr` must be a positive finite number; got {args.lr}.")
     if not args.l2 >= 0:
         raise InvalidArgumentError(f"`--l2` must be >= 0; got {args.l2}.")
+    if args.seed < 0:
+        raise InvalidArgumentError(f"`--seed` must be >= 0; got {args.seed}. Try --seed 0.")
+    if args.report:  # before training: a bad path must not cost a whole run
+        from gradcheck.report.save import output_path
+
+        output_path(args.report, "--report")
     return {"hidden": parse_hidden(args.hidden)}
 
 

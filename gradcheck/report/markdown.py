@@ -7,7 +7,6 @@ by :func:`gradcheck.report.save_report`.
 from __future__ import annotations
 
 import re
-
 from typing import Any
 from urllib.parse import quote
 
@@ -34,7 +33,7 @@ _ENTITY = re.compile(r"&(?=#?\w+;)")  # what could read as an HTML entity
 
 
 def md_escape(text: Any) -> str:
-    """Escape user text for a Markdown table cell or paragraph (HTML tags, entities, pipes).
+    r"""Escape user text for a Markdown table cell or paragraph (HTML tags, entities, pipes).
 
     Only what Markdown would misread is escaped, so text stays readable in the raw file:
     ``a -> b`` and ``x < 0`` are left alone, ``<script>`` is not a tag.

@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from gradcheck._validate import check_output_path
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.report.model import RunReport, as_report
 from gradcheck.report.serialize import save_json
@@ -41,18 +42,35 @@ def save_report(report: Any, path: str | Path, *, title: str | None = None) -> P
     >>> save_report({"kind": "gradient_check", "passed": True}, out).name
     'check.json'
     """
-    path = Path(path)
-    saver = SAVERS.get(path.suffix.lower())
-    if saver is None:
-        valid = ", ".join(repr(s) for s in SAVERS)
-        raise InvalidArgumentError(
-            f"`path`={str(path)!r} has suffix {path.suffix!r}; expected one of {valid}."
-        )
+    path = output_path(path)
+    saver = SAVERS[path.suffix.lower()]
     report = as_report(report)
     if title is not None:
         report = dataclasses.replace(report, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
     saver(report, path)
+    return path
+
+
+def output_path(path: Any, name: str = "path") -> Path:
+    """Return `path` validated as a report file to write (see ``check_output_path``).
+
+    A ``.md`` also needs its ``<stem>_plots`` folder name: a file there is refused.
+
+    Examples
+    --------
+    >>> output_path("run.json").suffix
+    '.json'
+    """
+    path = check_output_path(
+        name, path, SAVERS, "Pass e.g. 'report.html', 'report.md' or 'report.json'."
+    )
+    plots = path.parent / f"{path.stem}_plots"
+    if path.suffix.lower() == ".md" and plots.exists() and not plots.is_dir():
+        raise InvalidArgumentError(
+            f"`{name}`={str(path)!r} writes its plots into {str(plots)!r}, which is a file: "
+            "move that file or pick another name for the report."
+        )
     return path
 
 
@@ -100,6 +118,7 @@ def save_monitor_report(
     >>> save_monitor_report({"kind": "monitor", "findings": []}, out).suffix
     '.md'
     """
+    path = output_path(path)
     report = RunReport.from_objects(
         monitor=monitor, config=config, title=title or "Training stability report"
     )
@@ -118,6 +137,7 @@ def save_check_report(
     >>> save_check_report({"kind": "gradient_check", "passed": True}, out).suffix
     '.html'
     """
+    path = output_path(path)
     plain = report.to_dict() if hasattr(report, "to_dict") else report
     default = (plain.get("title") if isinstance(plain, dict) else None) or "Gradient check report"
     run = RunReport.from_objects(checks=[plain], config=config, title=title or default)
