@@ -6,6 +6,7 @@ whose message names the argument, what was expected and what was received.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -28,14 +29,43 @@ def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
-def check_callable(name: str, value: Any) -> Callable:
-    """Return `value` if it is callable."""
+def check_callable(name: str, value: Any, call: str | None = None) -> Callable:
+    """Return `value` if it is callable (and, given `call` such as "loss(params)", takes its args).
+
+    The arguments are counted from `call`; a callable whose signature cannot be read
+    (some builtins) is trusted.
+
+    Examples
+    --------
+    >>> check_callable("loss", lambda params: 0.0, "loss(params)").__name__
+    '<lambda>'
+    """
     if not callable(value):
         raise InvalidTypeError(
             f"`{name}` must be a callable; got {type(value).__name__}. Pass the function itself, "
             f"not its result (e.g. `{name}=my_{name}`, not `{name}=my_{name}(params)`)."
         )
+    if call is not None:
+        _check_arity(name, value, call)
     return value
+
+
+def _check_arity(name: str, value: Callable, call: str) -> None:
+    inside = call[call.index("(") + 1 : call.rindex(")")]
+    n_args = len([a for a in inside.split(",") if a.strip()])
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*range(n_args))
+    except TypeError:
+        raise InvalidTypeError(
+            f"`{name}` is called as `{call}`, with {n_args} positional argument"
+            f"{'' if n_args == 1 else 's'}, but its signature is {name}{signature}. "
+            f"Define it as `def {call}: ...` (wrap other arguments with a lambda or "
+            "functools.partial)."
+        ) from None
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
@@ -52,11 +82,33 @@ def check_positive(name: str, value: Any, *, allow_none: bool = True, strict: bo
     if value is None and allow_none:
         return None
     check_type(name, value, (int, float, np.integer, np.floating), "a real number")
-    ok = value > 0 if strict else value >= 0
-    if not ok or not np.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        number = float("inf")  # an int beyond any float: refused below as not finite
+    ok = number > 0 if strict else number >= 0
+    if not ok or not np.isfinite(number):
         bound = "> 0" if strict else ">= 0"
-        raise InvalidArgumentError(f"`{name}` must be finite and {bound}; got {name}={value!r}.")
+        shown = repr(value) if len(repr(value)) <= 40 else f"an int of {len(str(value))} digits"
+        raise InvalidArgumentError(f"`{name}` must be finite and {bound}; got {name}={shown}.")
     return value
+
+
+def check_seed(name: str, value: Any) -> int:
+    """Return `value` as an int seed >= 0 (what ``np.random.default_rng`` accepts).
+
+    Examples
+    --------
+    >>> check_seed("seed", 3)
+    3
+    """
+    check_type(name, value, (int, np.integer), "an int >= 0")
+    if value < 0:
+        raise InvalidArgumentError(
+            f"`{name}` must be >= 0 (numpy seeds are non-negative); got {name}={value}. "
+            f"Try {name}=0."
+        )
+    return int(value)
 
 
 def order_check(name: str, low: float, high: float, low_name: str, high_name: str) -> None:
@@ -72,11 +124,25 @@ def check_float_leaves(name: str, leaves: Mapping[str, np.ndarray]) -> None:
     """Raise :class:`InvalidTypeError` for a leaf that is not floating point (or complex)."""
     for path, leaf in leaves.items():
         if not (np.issubdtype(leaf.dtype, np.floating) or np.iscomplexobj(leaf)):
+            what = _NOT_FLOAT.get(leaf.dtype.kind, "values that are not real numbers")
             raise InvalidTypeError(
                 f"{leaf_of(name, path)} has dtype {leaf.dtype}; expected a float dtype. "
-                "Finite differences cannot perturb integers: convert it with "
+                f"Finite differences cannot perturb {what}: convert it with "
                 f"`.astype(np.float64)` (or leave it out of `{name}`)."
             )
+
+
+# dtype.kind -> what a finite difference cannot perturb, for the message above
+_NOT_FLOAT = {
+    "i": "integers",
+    "u": "integers",
+    "b": "booleans (True/False)",
+    "O": "Python objects (dtype=object: build the array from floats)",
+    "U": "strings",
+    "S": "strings",
+    "M": "dates",
+    "m": "time differences",
+}
 
 
 def check_scalar_loss(value: Any, where: str = "`loss(params)`") -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gradcheck._validate import check_choice
+from gradcheck._validate import check_choice, check_seed
 from gradcheck.errors import InvalidArgumentError
 
 HELP = "train the reference MLP on digits, MNIST or a synthetic set; print loss and accuracy"
@@ -144,8 +144,7 @@ def _validate(args: argparse.Namespace) -> dict:
         raise InvalidArgumentError(f"`--lr` must be a positive finite number; got {args.lr}.")
     if not args.l2 >= 0:
         raise InvalidArgumentError(f"`--l2` must be >= 0; got {args.l2}.")
-    if args.seed < 0:
-        raise InvalidArgumentError(f"`--seed` must be >= 0; got {args.seed}. Try --seed 0.")
+    check_seed("--seed", args.seed)
     if args.report:  # before training: a bad path must not cost a whole run
         from gradcheck.report.save import output_path
 

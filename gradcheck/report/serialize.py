@@ -57,6 +57,11 @@ def read_json(path: str | Path) -> Any:
         raise DataFileError(f"`{path}` does not exist; pass a run saved as .json.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataFileError(f"`{path}` is not a JSON file: {exc}.") from None
+    except RecursionError:
+        raise DataFileError(
+            f"`{path}` nests its JSON too deeply to read (thousands of levels); a saved run "
+            "nests a few levels: pass a file written by save_report(..., 'run.json')."
+        ) from None
     except OSError as exc:  # a directory, no permission...
         raise DataFileError(
             f"`{path}` cannot be read ({exc.strerror or exc}); pass a run saved as .json."
