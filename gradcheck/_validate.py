@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.errors import InvalidArgumentError, InvalidTypeError, LossValueError, leaf_of
+from gradcheck.errors import (
+    InvalidArgumentError,
+    InvalidTypeError,
+    LossValueError,
+    describe_shape,
+    leaf_of,
+)
 
 
 def check_type(name: str, value: Any, types: type | tuple[type, ...], what: str) -> Any:
@@ -143,6 +149,35 @@ _NOT_FLOAT = {
     "M": "dates",
     "m": "time differences",
 }
+
+
+def check_batch(name: str, value: Any) -> np.ndarray:
+    """Return `value` as a float array (batch, features...) with samples, all finite.
+
+    Examples
+    --------
+    >>> check_batch("x", [[1.0, 2.0]]).shape
+    (1, 2)
+    """
+    x = np.asarray(value)
+    if not np.issubdtype(x.dtype, np.floating) or x.ndim < 2:
+        raise InvalidTypeError(
+            f"`{name}` must be a float array (batch, features...); got a {describe_shape(x)}. "
+            "For one sample use x[None, :]."
+        )
+    if x.shape[0] == 0:
+        raise InvalidArgumentError(
+            f"`{name}` has shape {x.shape}: an empty batch (0 samples), so no layer sees any "
+            "input. Pass at least one sample (a few make the batch-independence check useful)."
+        )
+    bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+    if bad:
+        first = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise InvalidArgumentError(
+            f"`{name}` holds {bad} NaN or infinite entries (the first at index {first}); "
+            "finite differences need a finite input. Clean the batch first."
+        )
+    return x
 
 
 def check_scalar_loss(value: Any, where: str = "`loss(params)`") -> float:
