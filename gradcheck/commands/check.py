@@ -40,7 +40,7 @@ EPILOG = (
 
 _FUNCTION_KEYS = ("loss", "grad", "params")
 _LAYER_KEYS = ("layers", "x")
-_FUNCTION_ONLY = ("eps", "method", "sample")  # options check_layers does not take
+_FUNCTION_ONLY = {"eps": None, "method": "central", "sample": None}  # name -> default
 
 
 def _sample(text: str) -> int | float:
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="FILE.py:FACTORY", help="file and factory function")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
-        "--method", default=None, choices=METHODS, help="finite-difference method (central)"
+        "--method", default="central", choices=METHODS, help="finite-difference method"
     )
     parser.add_argument(
         "--sample", type=_sample, default=None, help="entries per parameter (int or fraction)"
@@ -130,7 +130,7 @@ def _common(problem: dict, args: argparse.Namespace) -> dict:
 
 
 def _check_layers(problem: dict, args: argparse.Namespace):
-    given = [f"--{name}" for name in _FUNCTION_ONLY if getattr(args, name) is not None]
+    given = [f"--{k}" for k, default in _FUNCTION_ONLY.items() if getattr(args, k) != default]
     if given:
         raise InvalidArgumentError(
             f"{', '.join(given)} apply to function-style checks ({list(_FUNCTION_KEYS)}); "
@@ -149,7 +149,7 @@ def _check_function(problem: dict, args: argparse.Namespace):
     from gradcheck.check import check_gradient
 
     return check_gradient(
-        problem["loss"], problem["grad"], problem["params"], method=args.method or "central",
+        problem["loss"], problem["grad"], problem["params"], method=args.method,
         eps=args.eps, sample=args.sample, directions=args.directions, **_common(problem, args),
     )  # fmt: skip
 
