@@ -5,8 +5,9 @@ README sections are added. The conventions, for README authors:
 
 - A ```python block runs in a fresh namespace, in the repository root. When a ```text
   block follows it (only blank lines between), that block is what the code prints. In
-  the documented output a line ``...`` stands for any number of lines; trailing spaces
-  are ignored; everything else must match exactly.
+  the documented output a line ``...`` stands for any number of lines and ``...`` within
+  a line for any text on that line (doctest's ELLIPSIS); trailing spaces are ignored;
+  everything else must match exactly.
 - To make a fragment runnable without showing boilerplate, put the missing setup in an
   HTML comment right before the block (invisible on GitHub)::
 
@@ -70,13 +71,14 @@ def python_blocks(text: str) -> list[Block]:
 
 
 def matches(expected: str, actual: str) -> bool:
-    """Return True when `actual` has the lines of `expected`, a ``...`` line matching any."""
+    """Return True when `actual` has the lines of `expected`, ``...`` matching any text."""
     pattern = []
     for line in expected.rstrip("\n").splitlines():
         if line.strip() == "...":
             pattern.append(r"(?:.*\n)*?")
         else:
-            pattern.append(re.escape(line.rstrip()) + r"[ \t]*\n")
+            text = re.escape(line.rstrip()).replace(re.escape("..."), r"[^\n]*?")
+            pattern.append(text + r"[ \t]*\n")
     lines = "".join(line.rstrip() + "\n" for line in actual.rstrip("\n").splitlines())
     return re.fullmatch("".join(pattern), lines) is not None
 
@@ -114,8 +116,19 @@ def test_readme_block_runs_and_prints_what_is_documented(block, monkeypatch):
         ("a  \nb\n", "a\nb   \n", True),
         ("a\nb\n", "a\nc\n", False),
         ("a\n", "a\nextra\n", False),
+        ("the cross terms ...\n", "the cross terms are zero. An elementwise...\n", True),
+        ("a ... z\n", "a b\nz\n", False),
     ],
-    ids=["same", "ellipsis-many", "ellipsis-none", "trailing-spaces", "differs", "extra-line"],
+    ids=[
+        "same",
+        "ellipsis-many",
+        "ellipsis-none",
+        "trailing-spaces",
+        "differs",
+        "extra-line",
+        "ellipsis-in-line",
+        "in-line-stays-on-its-line",
+    ],
 )
 def test_output_matching_rules(expected, actual, ok):
     assert matches(expected, actual) is ok
