@@ -243,3 +243,30 @@ def test_full_diagnosis_text_in_markdown_keeps_arrows():
 
     assert md_escape("W1 -> dW1") == "W1 -> dW1"
     assert md_escape("<script>") == "&lt;script>"
+
+
+@pytest.mark.parametrize(
+    "filename, owner",
+    [
+        ("/usr/lib/python3/site-packages/numpy/linalg/_linalg.py", "neutral"),
+        ("/venv/lib/python3.11/dist-packages/matplotlib/pyplot.py", "neutral"),
+        ("/venv/lib/python3.11/site-packages/mylayers/swish.py", "user"),
+        ("/home/me/project/net.py", "user"),
+        ("<frozen importlib._bootstrap>", "neutral"),
+        (json.__file__, "neutral"),
+        (gradcheck.__file__, "gradcheck"),
+    ],
+    ids=[
+        "numpy",
+        "matplotlib",
+        "users-installed-package",
+        "users-file",
+        "frozen",
+        "stdlib",
+        "gradcheck",
+    ],
+)
+def test_each_frame_has_an_owner(filename, owner):
+    from gradcheck.commands._failure import _owner
+
+    assert _owner(filename) == owner

@@ -2,7 +2,8 @@
 
 A command runs the user's code (their factory, loss, gradient, layers). An exception that
 is not a :class:`~gradcheck.GradcheckError` is attributed by its innermost frame that lies
-neither in the standard library nor in numpy/scipy: a frame of the user's files makes it
+neither in the standard library nor in a library gradcheck calls (numpy, scipy,
+matplotlib...): a frame of the user's files makes it
 theirs (exit status 3, their traceback printed without gradcheck's frames); a frame of
 gradcheck's own package makes it a gradcheck bug (exit status 4, with the full traceback
 and where to report it).
@@ -19,7 +20,8 @@ EXIT_USER_CODE = 3
 EXIT_INTERNAL = 4
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-_NEUTRAL_PACKAGES = ("numpy", "scipy")
+# libraries gradcheck itself calls: an error raised inside them belongs to their caller
+_NEUTRAL_PACKAGES = ("numpy", "scipy", "matplotlib", "sklearn", "hypothesis", "pytest", "_pytest")
 
 
 class UserCodeFailure(Exception):
@@ -42,18 +44,26 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+def _installed_package(path: Path) -> str | None:
+    """Return the top-level package of a file under site-/dist-packages, else None."""
+    parts = path.parts
+    for i, part in enumerate(parts[:-1]):
+        if part in ("site-packages", "dist-packages"):
+            return parts[i + 1].removesuffix(".py")
+    return None
+
+
 def _owner(filename: str) -> str:
-    """Return "gradcheck", "neutral" (stdlib, numpy, scipy) or "user" for a frame's file."""
+    """Return "gradcheck", "neutral" (stdlib, the libraries gradcheck uses) or "user"."""
     if filename.startswith("<") and not filename.startswith("<string"):
         return "neutral"  # <frozen importlib...> and the like
     path = Path(filename).resolve()
     if _inside(path, _PACKAGE):
         return "gradcheck"
-    if any(part in _NEUTRAL_PACKAGES for part in path.parts[-6:-1]) and "site-packages" in str(
-        path
-    ):
-        return "neutral"
-    if any(_inside(path, root) for root in _stdlib_dirs()) and "site-packages" not in str(path):
+    package = _installed_package(path)
+    if package is not None:
+        return "neutral" if package in _NEUTRAL_PACKAGES else "user"
+    if any(_inside(path, root) for root in _stdlib_dirs()):
         return "neutral"
     return "user"
 
@@ -74,9 +84,9 @@ def report_user_error(command: str, exc: BaseException) -> int:
     """Print the user's traceback (gradcheck's frames left out); return exit status 3."""
     exc = exc.original if isinstance(exc, UserCodeFailure) else exc
     summary = traceback.TracebackException.from_exception(exc)
-    summary.stack = traceback.StackSummary.from_list(
-        [f for f in summary.stack if _owner(f.filename) == "user" or "site-packages" in f.filename]
-    )
+    owners = [_owner(f.filename) for f in summary.stack]
+    start = owners.index("user") if "user" in owners else 0  # what led to their code is ours
+    summary.stack = traceback.StackSummary.from_list(list(summary.stack)[start:])
     sys.stderr.write("".join(summary.format()))
     where = next((f for f in reversed(summary.stack) if _owner(f.filename) == "user"), None)
     place = f" in {where.filename}, line {where.lineno}, in {where.name}" if where else ""
