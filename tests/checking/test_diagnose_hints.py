@@ -55,7 +55,8 @@ def test_first_layer_activation_bug_gets_the_hint_first(name):
     assert (top.kind, top.path) == ("activation_derivative", None)
     assert top.evidence["failing"] == ["W1", "b1"] and top.evidence["passing"] == ["W2", "b2"]
     assert "gradcheck.check_layers(layers, x)" in top.message
-    assert top.evidence["between_layers"] == [1, 2] and "between layer 1 and layer 2" in top.message
+    assert top.evidence["between_layers"] == [1, 2]
+    assert "between layer 1 and layer 2" in top.message
 
 
 def test_healthy_twin_has_no_hint():
