@@ -95,8 +95,8 @@ def _check_params(params: Any) -> dict:
 
 def _validate_check_gradient(loss, grad, params, **kw: Any) -> CheckArgs:
     """Check every argument of :func:`check_gradient`; return them normalized."""
-    v.check_callable("loss", loss)
-    v.check_callable("grad", grad)
+    v.check_callable("loss", loss, "loss(params)")
+    v.check_callable("grad", grad, "grad(params)")
     leaves = _check_params(params)
     v.check_choice("method", kw["method"], METHODS)
     for name in ("rtol", "atol"):

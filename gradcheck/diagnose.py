@@ -31,17 +31,22 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import json_float, to_jsonable
+from gradcheck.diagnose_hints import layer_prefix_hint
 from gradcheck.diagnose_patterns import (
+    ALL_EQUAL_WORDS,
     FIT_RTOL,
+    NEAR_ONE,
     SCALE_ADVICE,
     Case,
     agreement,
+    all_equal,
     build_cases,
     fitted,
     merge_cases,
     other_words,
     pattern_words,
     penalty_words,
+    proportional,
     robust_slope,
     support,
     weigh_by_consistency,
@@ -151,14 +156,20 @@ def _scale_matches(batch_size: int | None) -> dict[str, float]:
 def _scale(case: Case) -> Diagnosis | None:
     a, n, _ = case.fit
     c, frac = robust_slope(n, a, reference=n)
-    if c is None or frac < 0.8 or abs(c - 1) < 1e-9 or abs(c + 1) < FIT_RTOL or abs(c) < 1e-6:
+    if c is None or frac < 0.8 or abs(c + 1) < FIT_RTOL or abs(c) < 1e-6:
         return None  # c == -1 is a sign error, c ~ 0 a zero gradient
     matched = next((k for k, v in _scale_matches(case.batch_size).items() if fitted(c, v)), None)
+    degenerate = all_equal(n)
+    if degenerate and matched is None and abs(c - 1) < NEAR_ONE:
+        return None  # on all-equal entries a small added term fits a factor c ~ 1
     message = (
         f"{_where(case)}: the analytic gradient is {c:.4g}x the numeric one: "
         f"{SCALE_ADVICE[matched]}."
     )
     confidence = frac * support(a.size) * (1.0 if matched else 0.95)
+    if degenerate:
+        message += f" {ALL_EQUAL_WORDS}"
+        confidence *= 0.6
     return _make("scale", case, confidence, message, factor=c, matched=matched)
 
 
@@ -184,7 +195,7 @@ def _regularization(case: Case) -> Diagnosis | None:
     if a.size < 2:
         return None
     k, frac = robust_slope(p, a - n)
-    if k is None or frac < 0.8 or abs(k) < 1e-12 or robust_slope(p, n)[1] >= 0.8:
+    if k is None or frac < 0.8 or abs(k) < 1e-12 or proportional(p, n):
         return None  # numeric ~ param: a scale error would look the same
     words = penalty_words(k, case.is_vector)
     message = f"{_where(case)}: analytic - numeric is proportional to the parameter: {words}."
@@ -302,6 +313,11 @@ def diagnose(
     0.3 when its wrong entries are scattered) with the pattern of its wrong entries. A
     kind (with one common factor) shared by every failing parameter, two or more, is
     reported once for the tree, ``path=None``, from a fit on all their wrong entries.
+    When no kind fits with confidence and only the first layers' parameters are wrong
+    (by the number in their paths), an ``activation_derivative`` hint
+    (0.8, ``path=None``) points to :func:`gradcheck.check_layers`.
+    Parameters whose gradient is mostly zero are fitted on the entries that carry
+    information (nonzero on either side; evidence ``n_informative``).
 
     Examples
     --------
@@ -315,7 +331,8 @@ def diagnose(
     cases = build_cases(analytic, numeric, params, checked, failed, batch_size)
     per_path = [_diagnose_case(case) for case in cases]
     found = _tree_level(cases, per_path)
-    return sorted(found, key=lambda d: -d.confidence)
+    hint = layer_prefix_hint(list(analytic), [case.path for case in cases], found)
+    return sorted(found + ([hint] if hint else []), key=lambda d: -d.confidence)
 
 
 def _name(path: str | None) -> str:

@@ -19,6 +19,12 @@ FIT_RTOL = 1e-2  # an entry fits a model when it agrees to 1% (finite difference
 INFER_RTOL = 1e-5  # without `failed`, an entry is wrong when it differs by more than this
 INFER_ATOL = 1e-8  # ... plus this fraction of the largest gradient entry of the tree
 MAX_INDICES = 5
+NEAR_ONE = 0.05  # a ratio this close to 1 that fits no factor is an added term in disguise
+ALL_EQUAL_WORDS = (
+    "Every checked entry has the same numeric value, so a factor cannot be told from an "
+    "added term (a regularization, an epsilon): check again at a random point, e.g. "
+    "`np.random.default_rng(0).normal(size=shape)`."
+)
 
 
 @dataclass(frozen=True)
@@ -91,12 +97,36 @@ def robust_slope(x: np.ndarray, y: np.ndarray, reference=None) -> tuple[float | 
     return k, agreement(y, k * x, reference=reference)
 
 
-def entry_pattern(failed: np.ndarray, checked: np.ndarray | None = None) -> dict:
+def proportional(x: np.ndarray, y: np.ndarray) -> bool:
+    """Return True when ``y ~ k * x`` on most entries with a slope ``k`` that is not ~0.
+
+    A mostly-zero `y` (a sparse gradient) fits ``k = 0`` on its zeros: that is no
+    proportionality.
+    """
+    k, frac = robust_slope(x, y)
+    if k is None or frac < 0.8:
+        return False
+    return abs(k) * float(np.max(np.abs(x))) > 1e-3 * float(np.max(np.abs(y), initial=0.0))
+
+
+def all_equal(values: np.ndarray) -> bool:
+    """Return True for two or more entries that all have the same value (to 1e-7, FD noise)."""
+    if np.size(values) < 2:
+        return False
+    return float(np.ptp(values)) <= 1e-7 * float(np.max(np.abs(values)))
+
+
+def entry_pattern(
+    failed: np.ndarray, checked: np.ndarray | None = None, informative: np.ndarray | None = None
+) -> dict:
     """Describe where the wrong entries are.
 
     Returns a dict with ``pattern`` ("none", "one entry", "all entries", "a row",
     "a column" or "scattered"), ``n_failed``, ``n_checked``, up to five ``indices``, and
-    ``row`` or ``column`` for those patterns (2-D parameters).
+    ``row`` or ``column`` for those patterns (2-D parameters). Given `informative` (the
+    checked entries whose gradient is nonzero on either side), ``n_informative`` too, and
+    a parameter whose every informative entry is wrong is "all entries" (a sparse
+    gradient: the zeros on both sides say nothing about the bug).
     """
     failed = np.asarray(failed, dtype=bool)
     checked = np.ones(failed.shape, bool) if checked is None else np.asarray(checked, bool)
@@ -104,8 +134,13 @@ def entry_pattern(failed: np.ndarray, checked: np.ndarray | None = None) -> dict
     n_failed, n_checked = len(where), int(checked.sum())
     out = {"n_failed": n_failed, "n_checked": n_checked}
     out["indices"] = [[int(i) for i in index] for index in where[:MAX_INDICES]]
+    n_informative = n_checked if informative is None else int(np.sum(informative & checked))
+    if informative is not None:
+        out["n_informative"] = n_informative
     if n_failed == 0:
         out["pattern"] = "none"
+    elif n_failed >= n_informative and n_informative < n_checked:
+        out["pattern"] = "all entries"
     elif n_failed == 1:
         out["pattern"] = "one entry"
     elif n_failed >= n_checked:
@@ -125,7 +160,7 @@ def pattern_words(pattern: dict) -> str:
     if kind == "one entry":
         return f"entry {tuple(pattern['indices'][0])}"
     if kind == "all entries":
-        return f"all {n_checked} checked entries" if n_checked > 1 else "its only entry"
+        return _all_entries_words(pattern)
     if kind == "a row":
         return f"row {pattern['row']}: {n_failed} of {n_checked} checked entries"
     if kind == "a column":
@@ -135,6 +170,19 @@ def pattern_words(pattern: dict) -> str:
     if kind == "parameters":
         return f"{n_failed} of {n_checked} checked entries"
     return f"{n_failed} of {n_checked} checked entries, scattered"
+
+
+def _all_entries_words(pattern: dict) -> str:
+    n_checked, n_informative = pattern["n_checked"], pattern.get("n_informative")
+    if n_informative is None or n_informative >= n_checked:
+        return f"all {n_checked} checked entries" if n_checked > 1 else "its only entry"
+    zeros = n_checked - n_informative
+    which = (
+        f"its only nonzero entry {tuple(pattern['indices'][0])}"
+        if n_informative == 1
+        else f"all {n_informative} entries with a nonzero gradient"
+    )
+    return f"{which}; the other {zeros} checked entries are zero in both gradients"
 
 
 # The words of the hypotheses: one entry per recognised scale factor.
@@ -181,6 +229,14 @@ def other_words(a: np.ndarray, n: np.ndarray, ratio: float | None, n_nonfinite: 
     if a.size == 1:
         relative = abs(a[0] - n[0]) / max(abs(a[0]), abs(n[0]))
         relation = f"analytic {a[0]:.10g} against numeric {n[0]:.10g} ({relative:.2g} relative)"
+    elif ratio is not None and abs(ratio - 1) < NEAR_ONE:
+        relation = (
+            f"analytic and numeric differ by about {abs(ratio - 1):.2g} relative (median ratio "
+            f"{ratio:.6g}), too little for a missing factor: a small term added or left out "
+            "(a regularization, an epsilon), or a slightly wrong derivative formula"
+        )
+        if all_equal(n):
+            relation += f". {ALL_EQUAL_WORDS[:-1]}"
     else:
         relation = "analytic/numeric has no common factor"
         relation += f" (median ratio {ratio:.4g})" if ratio is not None else ""
@@ -227,9 +283,10 @@ def _infer_failed(a: np.ndarray, n: np.ndarray, checked: np.ndarray, atol: float
     return checked & (wrong | ~np.isfinite(a))
 
 
-def _fit_entries(a, n, p, usable, failed) -> tuple | None:
+def _fit_entries(a, n, p, usable, failed, informative) -> tuple | None:
     take = usable & failed
-    if take.sum() == 0 or (take.sum() == 1 and a.size > 1):
+    alone = a.size == 1 or (informative.sum() == 1 and usable.all())  # the only nonzero entry
+    if take.sum() == 0 or (take.sum() == 1 and not alone):
         return None  # one wrong entry of a larger parameter says nothing about a factor
     return a[take], n[take], p[take]
 
@@ -246,8 +303,9 @@ def build_case(path, analytic, numeric, params, checked, failed, batch_size, ato
     wrong = _infer_failed(a, n, checked_here, atol) if wrong is None else wrong & checked_here
     if a.size == 0 or not wrong.any():
         return None
-    pattern = entry_pattern(wrong, checked_here)
-    fit = _fit_entries(a, n, p, usable, wrong)
+    informative = usable & ((a != 0) | (n != 0))
+    pattern = entry_pattern(wrong, checked_here, informative)
+    fit = _fit_entries(a, n, p, usable, wrong, informative)
     return Case(path, a, n, p, usable, wrong, batch_size, pattern, fit, a.ndim == 1)
 
 
@@ -280,6 +338,8 @@ def merge_cases(cases: list[Case]) -> Case | None:
         "n_failed": sum(case.pattern["n_failed"] for case in cases),
         "n_checked": sum(case.pattern["n_checked"] for case in cases),
     }
+    if all("n_informative" in case.pattern for case in cases):
+        pattern["n_informative"] = sum(case.pattern["n_informative"] for case in cases)
     vectors = all(case.is_vector for case in cases)
     batch_size = cases[0].batch_size
     return Case(None, a, n, p, everything, everything, batch_size, pattern, (a, n, p), vectors)

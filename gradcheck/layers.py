@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck import layer_diagnose as ld
-from gradcheck._validate import check_choice, check_positive, check_type
+from gradcheck._validate import check_batch, check_choice, check_positive, check_type
 from gradcheck.batch_independence import batch_mixing
 from gradcheck.check import check_gradient
 from gradcheck.diagnose import Diagnosis
@@ -25,7 +25,6 @@ from gradcheck.errors import (
     InvalidTypeError,
     MutationError,
     NondeterministicError,
-    describe_shape,
 )
 from gradcheck.layer_results import LayerCheckResult, LayerReport
 from gradcheck.results import GradientReport
@@ -57,13 +56,7 @@ def _validate_check_layers(layers: Any, x: Any, mode: str, seed: Any) -> tuple[l
                 f"{type(layer.params).__name__}. Wrap the layer with "
                 "gradcheck.adapters.MethodMappingLayer, which names list entries '0', '1'..."
             )
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating) or x.ndim < 2:
-        raise InvalidTypeError(
-            f"`x` must be a float array (batch, features...); got a {describe_shape(x)}. "
-            "For one sample use x[None, :]."
-        )
-    return list(layers), x
+    return list(layers), check_batch("x", x)
 
 
 def check_layers(

@@ -74,22 +74,48 @@ def _leaf_spec(tree: Tree, path: str) -> TreeSpec:
     )
 
 
-def _flatten_into(tree: Tree, path: str, out: dict[str, np.ndarray]) -> TreeSpec:
+MAX_DEPTH = 100  # real parameter trees nest a handful of levels; this bounds the recursion
+
+
+def _check_branch(tree: Tree, path: str, ancestors: tuple[int, ...], name: str) -> None:
+    if id(tree) in ancestors:
+        raise InvalidTypeError(
+            f"`{name}` contains itself: {at_path(path)} is the same {type(tree).__name__} as "
+            "one of its ancestors (a self-reference), so it has no finite set of leaves. "
+            "Pass a tree of arrays without cycles."
+        )
+    if len(ancestors) >= MAX_DEPTH:
+        shown = path if len(path) <= 60 else f"{path[:28]}...{path[-28:]}"
+        raise InvalidTypeError(
+            f"`{name}` nests deeper than {MAX_DEPTH} levels (at `{shown}`); a parameter tree "
+            "is a few levels of dicts/lists/tuples around arrays: flatten the nesting."
+        )
+
+
+def _flatten_into(
+    tree: Tree, path: str, out: dict[str, np.ndarray], ancestors: tuple[int, ...], name: str
+) -> TreeSpec:
     kind = _branch_kind(tree)
     if kind is None:
         spec = _leaf_spec(tree, path)
         out[path] = tree if spec.kind == "array" else np.asarray(tree)
         return spec
+    _check_branch(tree, path, ancestors, name)
+    inner = (*ancestors, id(tree))
     items = _children(tree, kind)
-    children = tuple(_flatten_into(child, join_path(path, key, kind), out) for key, child in items)
+    children = tuple(
+        _flatten_into(child, join_path(path, key, kind), out, inner, name) for key, child in items
+    )
     tuple_type = type(tree) if kind == "tuple" and type(tree) is not tuple else None
     return TreeSpec(kind, tuple(key for key, _ in items), children, tuple_type)
 
 
-def flatten(tree: Tree) -> tuple[dict[str, np.ndarray], TreeSpec]:
+def flatten(tree: Tree, name: str = "params") -> tuple[dict[str, np.ndarray], TreeSpec]:
     """Return the leaves of `tree` by path (in order) and its structure.
 
-    Array leaves are returned as they are (not copied); number leaves as 0-d arrays.
+    Array leaves are returned as they are (not copied); number leaves as 0-d arrays. A
+    tree that contains itself or nests deeper than ``MAX_DEPTH`` raises
+    :class:`InvalidTypeError` naming the argument `name`.
 
     Examples
     --------
@@ -99,13 +125,13 @@ def flatten(tree: Tree) -> tuple[dict[str, np.ndarray], TreeSpec]:
     ['W', 'b.0', 'b.1']
     """
     leaves: dict[str, np.ndarray] = {}
-    spec = _flatten_into(tree, "", leaves)
+    spec = _flatten_into(tree, "", leaves, (), name)
     return leaves, spec
 
 
-def leaves(tree: Tree) -> dict[str, np.ndarray]:
-    """Return the leaves of `tree` by path, in order (see :func:`flatten`)."""
-    return flatten(tree)[0]
+def leaves(tree: Tree, name: str = "params") -> dict[str, np.ndarray]:
+    """Return the leaves of `tree` (the argument `name`) by path, in order (see :func:`flatten`)."""
+    return flatten(tree, name)[0]
 
 
 def _build(spec: TreeSpec, path: str, leaf_of: Callable[[str, TreeSpec], Any]) -> Tree:
@@ -202,7 +228,7 @@ def check_same_tree(expected: Tree, received: Tree, name: str = "grad") -> dict[
     """
     expected_leaves = leaves(expected)
     try:
-        received_leaves = leaves(received)
+        received_leaves = leaves(received, name)
     except InvalidTypeError as exc:
         raise TreeMismatchError(f"`{name}` is not a parameter tree: {exc}") from None
     _check_keys(expected_leaves, received_leaves, name)

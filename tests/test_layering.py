@@ -23,6 +23,7 @@ LAYERS = {
     "results": 2,
     "diagnose": 2,
     "diagnose_patterns": 2,
+    "diagnose_hints": 2,
     "layers": 2,
     "adapters": 2,
     "layer_diagnose": 2,

@@ -1,8 +1,9 @@
 """``gradcheck check FILE.py:FACTORY``: check the gradient a factory function sets up.
 
 ``FACTORY()`` returns ``{"loss", "grad", "params"}`` (a function-style check) or
-``{"layers", "x"}`` (a layer-by-layer check). Exit status: 0 passed, 1 failed, 2 bad
-input (missing file or factory, wrong keys; the message says which).
+``{"layers", "x"}`` (a layer-by-layer check), optionally with ``"batch_size"``. Exit
+status: 0 passed, 1 failed or inconclusive, 2 bad usage or input (missing file or
+factory, wrong keys; the message says which), 3 the user's own code raised.
 """
 
 from __future__ import annotations
@@ -15,14 +16,33 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck.commands import check_external
+from gradcheck.commands._failure import UserCodeFailure
 from gradcheck.commands.check_jacobian import JACOBIAN_FACTORIES, check_jacobian, jacobian_keys
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.numeric.stencils import METHODS
 
-HELP = "check a gradient set up by FILE.py:FACTORY (exit 0 pass, 1 fail, 2 bad input)"
+HELP = "check a gradient or a layer stack set up by FILE.py:FACTORY"
+DESCRIPTION = f"""{HELP}.
+
+FACTORY is a function of FILE.py called with no arguments. It returns a dict, either
+  {{"loss": loss, "grad": grad, "params": params}}   a function-style check, where
+      loss(params) -> float and grad(params) -> the same tree as params
+      (params: an array, or a dict/list/tuple nesting arrays), or
+  {{"layers": [layer, ...], "x": x}}                  a layer-by-layer check, where each
+      layer has .params (dict of arrays), .forward(x) and .backward(dout) setting .grads
+      (wrap course-style functions with gradcheck.adapters.FunctionPairLayer).
+Either may add "batch_size": n, so a factor equal to the batch size is recognised
+(--batch-size overrides it).
+
+example:  gradcheck check my_net.py:make_problem --rtol 1e-6 --json"""
+EPILOG = (
+    "exit status: 0 passed, 1 failed or inconclusive, 2 bad usage or input, 3 your own "
+    "code raised (its traceback is printed), 4 internal error (a gradcheck bug)"
+)
 
 _FUNCTION_KEYS = ("loss", "grad", "params")
 _LAYER_KEYS = ("layers", "x")
+_FUNCTION_ONLY = {"eps": None, "method": "central", "sample": None}  # name -> default
 
 
 def _sample(text: str) -> int | float:
@@ -42,11 +62,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "target", metavar="FILE.py:FACTORY", nargs="?", help="file and factory function"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--method", default="central", choices=METHODS, help="FD method")
+    parser.add_argument(
+        "--method", default="central", choices=METHODS, help="finite-difference method"
+    )
     parser.add_argument(
         "--sample", type=_sample, default=None, help="entries per parameter (int or fraction)"
     )
-    parser.add_argument("--directions", type=int, default=None, help="random directions K")
+    parser.add_argument(
+        "--directions", type=int, default=None, help="certify with K random directions"
+    )
+    parser.add_argument("--rtol", type=float, default=None, help="relative tolerance")
+    parser.add_argument("--atol", type=float, default=None, help="absolute tolerance")
+    parser.add_argument("--eps", type=float, default=None, help="finite-difference step")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="batch size (recognises 1/N factors)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for sampling/directions")
     check_external.add_arguments(parser)  # --cmd "PROGRAM ARGS": any language (issue 15)
 
@@ -73,10 +103,8 @@ def _load_factory(path: Path, name: str):
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
-        raise InvalidArgumentError(
-            f"importing {str(path)!r} failed: {type(exc).__name__}: {exc}"
-        ) from exc
+    except Exception as exc:  # importing runs the user's code: its errors are theirs
+        raise UserCodeFailure(exc) from exc
     factory = getattr(module, name, None)
     if not callable(factory):
         found = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))
@@ -87,7 +115,10 @@ def _load_factory(path: Path, name: str):
 
 
 def _problem(factory: Any, name: str) -> dict:
-    problem = factory()
+    try:
+        problem = factory()
+    except Exception as exc:
+        raise UserCodeFailure(exc) from exc
     keys = set(problem) if isinstance(problem, dict) else None
     if keys is not None and (keys >= set(_FUNCTION_KEYS) or keys >= set(_LAYER_KEYS)):
         return problem
@@ -97,20 +128,29 @@ def _problem(factory: Any, name: str) -> dict:
     others = "".join(f" or {list(k)}" for k in JACOBIAN_FACTORIES)
     raise InvalidArgumentError(
         f"`{name}()` must return a dict with keys {list(_FUNCTION_KEYS)} or "
-        f"{list(_LAYER_KEYS)}{others}; got {got}."
+        f"{list(_LAYER_KEYS)}{others}; got {got}. See `gradcheck check --help`."
     )
 
 
+def _common(problem: dict, args: argparse.Namespace) -> dict:
+    batch_size = args.batch_size if args.batch_size is not None else problem.get("batch_size")
+    return {"rtol": args.rtol, "atol": args.atol, "seed": args.seed, "batch_size": batch_size}
+
+
 def _check_layers(problem: dict, args: argparse.Namespace):
-    try:
-        from gradcheck.layers import check_layers
-    except ImportError as exc:
+    given = [f"--{k}" for k, default in _FUNCTION_ONLY.items() if getattr(args, k) != default]
+    if given:
         raise InvalidArgumentError(
-            f"layer checks ({{'layers', 'x'}}) are not available in this build: {exc}"
-        ) from exc
+            f"{', '.join(given)} apply to function-style checks ({list(_FUNCTION_KEYS)}); "
+            "a layer check chooses its own steps: leave them out."
+        )
+    from gradcheck.layers import check_layers
+
     mode = "directional" if args.directions else "full"
     extra = {"directions": args.directions} if args.directions else {}
-    return check_layers(problem["layers"], problem["x"], seed=args.seed, mode=mode, **extra)
+    return check_layers(
+        problem["layers"], problem["x"], mode=mode, **extra, **_common(problem, args)
+    )
 
 
 def _check_function(problem: dict, args: argparse.Namespace):
@@ -118,8 +158,31 @@ def _check_function(problem: dict, args: argparse.Namespace):
 
     return check_gradient(
         problem["loss"], problem["grad"], problem["params"], method=args.method,
-        sample=args.sample, directions=args.directions, seed=args.seed,
+        eps=args.eps, sample=args.sample, directions=args.directions, **_common(problem, args),
     )  # fmt: skip
+
+
+def _text(report: Any) -> str:
+    """Return the report's table, then each failing layer's diagnoses in full."""
+    lines = [str(report)]
+    failing = [layer for layer in getattr(report, "layers", []) if not layer.passed]
+    for layer in failing:
+        lines.append(f"diagnoses of layer #{layer.index} ({layer.name}):")
+        lines += [_diagnosis_line(d) for d in layer.diagnoses]
+    return "\n".join(lines)
+
+
+def _diagnosis_line(d: Any) -> str:
+    return f"  [{d.kind} {d.path}, confidence {d.confidence:.2f}] {d.message}"
+
+
+def _json(report: Any) -> str:
+    from gradcheck.report._format import full_verdict
+
+    data = report.to_dict()
+    for layer in data.get("layers") or []:
+        layer["verdict"] = full_verdict(layer)
+    return json.dumps(data, indent=2)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,9 +201,6 @@ def run(args: argparse.Namespace) -> int:
         report = _check_function(problem, args)
     else:
         report = _check_layers(problem, args)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        print(report)
+    print(_json(report) if args.json else _text(report))
     sys.stdout.flush()
     return 0 if report.passed else 1

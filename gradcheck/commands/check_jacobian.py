@@ -1,8 +1,8 @@
 """``gradcheck check`` for Jacobian factories, named by the keys of the dict they return.
 
 ``{"f", "vjp", "x"}``, ``{"f", "jvp", "x"}``, ``{"grad", "hvp", "params"}`` or
-``{"grad", "hessian", "params"}``. The command's ``--method``, ``--sample``,
-``--directions`` and ``--seed`` apply to every row and projection of the Jacobian.
+``{"grad", "hessian", "params"}``. The command's ``--method``, ``--rtol``,
+``--atol``, ``--eps``, ``--sample``, ``--directions`` and ``--seed`` apply to every row and projection of the Jacobian.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ def check_jacobian(problem: dict, args: argparse.Namespace):
     return check(
         *(problem[key] for key in keys),
         method=args.method,
+        rtol=args.rtol,
+        atol=args.atol,
+        eps=args.eps,
         sample=args.sample,
         directions=args.directions,
         seed=args.seed,

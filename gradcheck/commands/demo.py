@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gradcheck._validate import check_output_dir
 from gradcheck.commands.demo_phases import (
     phase_check_broken,
     phase_check_gradient,
@@ -23,8 +24,8 @@ from gradcheck.commands.demo_phases import (
 )
 
 HELP = (
-    "Train the reference MLP on real handwritten digits under the monitor, check its "
-    "gradients and two broken copies, run a user's broken network, and write the reports."
+    "train the reference MLP on handwritten digits under the monitor, check its gradients "
+    "and broken copies, and write the reports"
 )
 
 EPOCHS = 20  # about 97% test accuracy on digits in a second or two
@@ -110,7 +111,7 @@ PHASES = (
 
 def run(args: argparse.Namespace) -> int:
     """Run every phase in order; print a one-line summary; return 0."""
-    out = Path(args.out)
+    out = check_output_dir("--out", args.out, "Pass a folder, e.g. --out gradcheck-demo.")
     out.mkdir(parents=True, exist_ok=True)
     state = DemoState(args=args, out=out)
     for _, phase in PHASES:

@@ -156,7 +156,8 @@ def print_findings(monitor: Any) -> None:
 
 def phase_report(state: Any) -> None:
     """Write the healthy run's report and the user story's report (HTML, Markdown, JSON)."""
-    from gradcheck.report import RunReport, save_report
+    from gradcheck.report import RunReport
+    from gradcheck.report.save import save_report_formats
 
     config = {"dataset": "digits", "hidden": "100,50", "seed": state.args.seed}
     main = RunReport.from_objects(
@@ -176,7 +177,6 @@ def phase_report(state: Any) -> None:
     )
     written = []
     for stem, report in (("report", main), ("sigmoid-story", story)):
-        for suffix in (".html", ".md", ".json"):
-            written.append(save_report(report, state.out / f"{stem}{suffix}"))
+        written += save_report_formats(report, state.out / stem)  # plots drawn once
     print("\nreports: " + ", ".join(str(p) for p in written if p.suffix == ".html"))
     state.summary.append(f"report: {state.out / 'report.html'}")

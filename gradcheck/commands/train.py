@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from gradcheck._validate import check_choice
+from gradcheck._validate import check_choice, check_seed
 from gradcheck.errors import InvalidArgumentError
 
-HELP = "Train the reference MLP on digits, MNIST or a synthetic set; print loss and accuracy."
+HELP = "train the reference MLP on digits, MNIST or a synthetic set; print loss and accuracy"
 
 DATASETS = ("digits", "mnist:PATH", "blobs", "spirals", "regression")
 DEFAULTS = {  # reaches >= 95% test accuracy on digits in a few seconds
@@ -30,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = DEFAULTS
     add = parser.add_argument
     add(
-        "--hidden", default=d["hidden"], help="hidden widths, comma-separated (default %(default)s)"
+        "--hidden",
+        default=d["hidden"],
+        help="hidden widths, comma-separated, or none (default %(default)s)",
     )
     add(
         "--activation",
@@ -89,14 +91,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def parse_hidden(text: str) -> list[int]:
-    """Return ``"100,50"`` as ``[100, 50]``; an empty string means no hidden layer."""
+    """Return ``"100,50"`` as ``[100, 50]``; ``"none"`` (said explicitly) means no hidden layer."""
+    if text.strip().lower() == "none":
+        return []
     try:
-        widths = [int(part) for part in text.split(",") if part.strip()]
+        widths = [int(part) for part in text.split(",")]
     except ValueError:
         widths = [0]
-    if any(w <= 0 for w in widths):
+    if not widths or any(w <= 0 for w in widths):
         raise InvalidArgumentError(
-            f"`--hidden`={text!r} must be positive integers separated by commas, e.g. 100,50."
+            f"`--hidden`={text!r} must be positive integers separated by commas, e.g. 100,50 "
+            "(or `none` for a model without a hidden layer)."
         )
     return widths
 
@@ -139,6 +144,11 @@ def _validate(args: argparse.Namespace) -> dict:
         raise InvalidArgumentError(f"`--lr` must be a positive finite number; got {args.lr}.")
     if not args.l2 >= 0:
         raise InvalidArgumentError(f"`--l2` must be >= 0; got {args.l2}.")
+    check_seed("--seed", args.seed)
+    if args.report:  # before training: a bad path must not cost a whole run
+        from gradcheck.report.save import output_path
+
+        output_path(args.report, "--report")
     return {"hidden": parse_hidden(args.hidden)}
 
 

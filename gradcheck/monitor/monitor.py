@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import to_jsonable
-from gradcheck._validate import check_callable, check_positive, check_type
+from gradcheck._validate import check_callable, check_positive, check_seed, check_type
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.derive import collect, derive
@@ -81,7 +81,7 @@ class Monitor:
     ) -> None:
         self.thresholds = _validate_thresholds(thresholds)
         self.schedule = None if schedule is None else check_callable("schedule", schedule)
-        self.seed = int(check_type("seed", seed, (int, np.integer), "an int"))
+        self.seed = check_seed("seed", seed)
         check_type("max_points", max_points, (int, np.integer), "an int >= 1")
         self.max_points = int(check_positive("max_points", max_points, allow_none=False))
         self.findings: list[Finding] = []

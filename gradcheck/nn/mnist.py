@@ -9,6 +9,7 @@ counts that disagree) raises :class:`~gradcheck.errors.DataFileError` naming the
 from __future__ import annotations
 
 import gzip
+import math
 import zipfile
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def read_idx(path: str | Path, *, ndim: int | None = None) -> np.ndarray:
         )
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", dims_found, offset=4))
     dtype = np.dtype(IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a forged header cannot overflow
     if len(raw) - header != expected:
         problem = "truncated" if len(raw) - header < expected else "longer than its header says"
         raise DataFileError(
@@ -138,12 +139,30 @@ def _check_counts(arrays: dict, files: dict, split: str) -> None:
             f"`{files[f'x_{split}']}` and `{files[f'y_{split}']}` disagree: {split} images have "
             f"shape {x.shape} and labels {y.shape}; expected (n, 28, 28) or (n, 784) and (n,)."
         )
+    if len(y) == 0:
+        raise DataFileError(
+            f"`{files[f'x_{split}']}` holds no {split} samples (0 images); a data set needs "
+            "at least one image per split. Is it an empty or placeholder file?"
+        )
+    _check_pixels(x, files[f"x_{split}"], split)
     if y.size and (not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() > 9):
         raise DataFileError(
             f"`{files[f'y_{split}']}` holds labels outside the digits 0..9: {split} labels "
             f"have dtype {y.dtype}, min {y.min()}, max {y.max()}; expected integers 0..9. "
             "Are the image and label files swapped, or is this not MNIST?"
         )
+
+
+def _check_pixels(x: np.ndarray, path: Path, split: str) -> None:
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise DataFileError(f"`{path}`: {split} images have dtype {x.dtype}; expected numbers.")
+    if np.issubdtype(x.dtype, np.inexact):
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        if bad:
+            raise DataFileError(
+                f"`{path}`: {bad} {split} pixel values are NaN or infinite; training on them "
+                "gives NaN. Fix or drop those images (e.g. `np.nan_to_num`) and save again."
+            )
 
 
 def read_mnist(path: str | Path) -> dict[str, np.ndarray]:

@@ -270,7 +270,22 @@ def _validate_train(model, data, loss, optimizer, lr, epochs, batch_size, l2, ob
         np.asarray(data.x_test, dtype=dtype),
         data.y_test if data.n_classes else np.asarray(data.y_test, dtype=dtype),
     )
+    _check_finite_data(data, arrays)
     return get_loss(loss), get_optimizer(optimizer, lr), arrays
+
+
+def _check_finite_data(data: Dataset, arrays: tuple) -> None:
+    """Raise before training on NaN/Inf inputs or targets (the run would be NaN from step 1)."""
+    names = ("x_train", "y_train", "x_test", "y_test")
+    for name, array in zip(names, arrays, strict=True):
+        if not np.issubdtype(array.dtype, np.inexact):
+            continue
+        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+        if bad:
+            raise InvalidArgumentError(
+                f"`data.{name}` of {data!r} holds {bad} NaN or infinite values; training on "
+                "them gives NaN. Clean the data (drop or fill those entries) first."
+            )
 
 
 def _check_output_width(model: MLP, data: Dataset) -> None:

@@ -18,6 +18,7 @@ from gradcheck.report._format import (
     fmt_num,
     fmt_passed,
     fmt_steps,
+    full_verdict,
     sorted_findings,
 )
 
@@ -257,14 +258,14 @@ def _layer_row(layer: dict) -> list[str]:
         fmt_num(layer.get("max_rel_error")),
         fmt_num(layer.get("n_params")),
         fmt_num(layer.get("batch_independent")),
-        str(layer.get("verdict") or ""),
+        full_verdict(layer),
     ]
 
 
 def _failing_layer_blocks(layer: dict) -> list:
     blocks: list = [Heading(4, f"Layer {fmt_num(layer.get('index'))}: {layer.get('name')}", "fail")]
     if layer.get("verdict"):
-        blocks.append(Text(str(layer["verdict"]), "fail"))
+        blocks.append(Text(full_verdict(layer), "fail"))
     subreports = [("input", layer.get("input_gradient")), ("", layer.get("params"))]
     diagnoses = list(layer.get("diagnoses") or [])
     for label, sub in subreports:

@@ -149,3 +149,25 @@ def _verdict_details(checks: list, failed: list, monitor: dict | None, counts: d
         parts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in counts.items() if n]
         details.append("Training monitor: " + ", ".join(parts) + ".")
     return details
+
+
+ABRIDGED = " ..."  # how a layer check's one-line verdict marks that it was shortened
+
+
+def full_verdict(layer: dict) -> str:
+    """Return a layer's verdict in full: an abridged one is rebuilt from its top diagnosis.
+
+    Examples
+    --------
+    >>> top = {"kind": "zero", "path": "W", "message": "`W`: never written, so it stays 0."}
+    >>> full_verdict({"verdict": "zero at W: never ...", "diagnoses": [top]})
+    'zero at W: never written, so it stays 0.'
+    """
+    verdict = str(layer.get("verdict") or "")
+    diagnoses = layer.get("diagnoses") or []
+    if not verdict.endswith(ABRIDGED) or not diagnoses:
+        return verdict
+    top = diagnoses[0]
+    path, message = top.get("path"), str(top.get("message") or "")
+    words = message.removeprefix(f"`{path}`: ").removeprefix(f"`{path}` ")
+    return f"{top.get('kind')} at {path}: {words}"

@@ -6,6 +6,7 @@ by :func:`gradcheck.report.save_report`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -27,9 +28,23 @@ NOT_WRITTEN = 'not drawn here: save with `save_report(report, "report.md")` to w
 BADGES = {"pass": "🟢 PASS", "warn": "🟠 WARN", "fail": "🔴 FAIL", "empty": "⚪ EMPTY"}
 
 
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # what could open an HTML tag or comment
+_ENTITY = re.compile(r"&(?=#?\w+;)")  # what could read as an HTML entity
+
+
 def md_escape(text: Any) -> str:
-    """Escape user text for a Markdown table cell or paragraph (HTML and pipes)."""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    r"""Escape user text for a Markdown table cell or paragraph (HTML tags, entities, pipes).
+
+    Only what Markdown would misread is escaped, so text stays readable in the raw file:
+    ``a -> b`` and ``x < 0`` are left alone, ``<script>`` is not a tag.
+
+    Examples
+    --------
+    >>> md_escape("W1 -> dW1 | x < 0 <b>")
+    'W1 -> dW1 \\| x < 0 &lt;b>'
+    """
+    text = _ENTITY.sub("&amp;", str(text))
+    text = _TAG_START.sub("&lt;", text)
     return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from gradcheck._jsonsafe import parse_float, to_jsonable
 from gradcheck.errors import InvalidTypeError
+from gradcheck.report._format import fmt_num
 
 SCHEMA_VERSION = "1.0"
 CHECK_KINDS = ("gradient_check", "layer_check")
@@ -208,7 +209,34 @@ def as_run_dict(data: Any) -> Any:
         return RunReport(title=data.get("title") or DEFAULT_TITLE, checks=[data]).to_dict()
     if kind == "monitor":
         return RunReport(monitor=data).to_dict()
+    if kind == "history":
+        return history_run(data).to_dict()
     return data
+
+
+def _epoch_line(record: dict) -> str:
+    words = [f"{key.replace('_', ' ')} {fmt_num(value, 4)}" for key, value in record.items()]
+    return ", ".join(words)
+
+
+def history_run(history: dict) -> RunReport:
+    """Return a report of a training history (``History.to_dict()``, the demo's training.json).
+
+    Examples
+    --------
+    >>> run = history_run({"kind": "history", "task": "classification", "epochs": [
+    ...     {"epoch": 1, "train_loss": 0.5}]})
+    >>> run.notes[-1]
+    'epoch 1, train loss 0.5'
+    """
+    config = {key: history.get(key) for key in ("task", "dataset", "steps", "seconds")}
+    epochs = [r for r in history.get("epochs") or [] if isinstance(r, dict)]
+    notes = [
+        "A training history: no stability monitor ran, so there are no findings or plots "
+        "(train with `gradcheck train --monitor --report run.html` for those).",
+        *(_epoch_line(record) for record in epochs),
+    ]
+    return RunReport(title="training history", config=config, notes=notes)
 
 
 def as_report(obj: Any) -> RunReport:

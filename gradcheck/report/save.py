@@ -11,12 +11,15 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from gradcheck._validate import check_output_path
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.report.model import RunReport, as_report
 from gradcheck.report.serialize import save_json
 
 
-def save_report(report: Any, path: str | Path, *, title: str | None = None) -> Path:
+def save_report(
+    report: Any, path: str | Path, *, title: str | None = None, plots: list | None = None
+) -> Path:
     """Write `report` to `path` as HTML, Markdown or JSON (by suffix); return the path.
 
     Parameters
@@ -29,6 +32,9 @@ def save_report(report: Any, path: str | Path, *, title: str | None = None) -> P
         ``<stem>_plots/``) or ``.json`` (the schema'd data, re-renderable later).
     title : str, optional
         Replaces the report's title.
+    plots : list, optional
+        Plots already drawn by :func:`gradcheck.report.plots.make_plots` for this report
+        (HTML and Markdown reuse them instead of drawing again).
 
     Returns
     -------
@@ -41,33 +47,78 @@ def save_report(report: Any, path: str | Path, *, title: str | None = None) -> P
     >>> save_report({"kind": "gradient_check", "passed": True}, out).name
     'check.json'
     """
-    path = Path(path)
-    saver = SAVERS.get(path.suffix.lower())
-    if saver is None:
-        valid = ", ".join(repr(s) for s in SAVERS)
-        raise InvalidArgumentError(
-            f"`path`={str(path)!r} has suffix {path.suffix!r}; expected one of {valid}."
-        )
+    path = output_path(path)
+    saver = SAVERS[path.suffix.lower()]
     report = as_report(report)
     if title is not None:
         report = dataclasses.replace(report, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    saver(report, path)
+    try:
+        saver(report, path, plots)
+    except OSError as exc:  # the disk filled up, the folder vanished...
+        raise InvalidArgumentError(
+            f"`path`={str(path)!r} could not be written ({exc.strerror or exc})."
+        ) from None
     return path
 
 
-def _save_html(report: RunReport, path: Path) -> None:
+def save_report_formats(
+    report: Any, stem: str | Path, suffixes: tuple = (".html", ".md", ".json")
+) -> list[Path]:
+    """Write `report` once per suffix (``<stem>.html``...), drawing its plots only once.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> stem = pathlib.Path(tempfile.mkdtemp()) / "check"
+    >>> [p.name for p in save_report_formats({"kind": "gradient_check", "passed": True}, stem)]
+    ['check.html', 'check.md', 'check.json']
+    """
+    stem = Path(stem)
+    paths = [output_path(stem.parent / f"{stem.name}{suffix}") for suffix in suffixes]
+    report = as_report(report)
+    plots = None
+    if any(path.suffix.lower() in (".html", ".htm", ".md") for path in paths):
+        from gradcheck.report.plots import make_plots
+
+        plots = make_plots(report.to_dict())
+    return [save_report(report, path, plots=plots) for path in paths]
+
+
+def output_path(path: Any, name: str = "path") -> Path:
+    """Return `path` validated as a report file to write (see ``check_output_path``).
+
+    A ``.md`` also needs its ``<stem>_plots`` folder name: a file there is refused.
+
+    Examples
+    --------
+    >>> output_path("run.json").suffix
+    '.json'
+    """
+    path = check_output_path(
+        name, path, SAVERS, "Pass e.g. 'report.html', 'report.md' or 'report.json'."
+    )
+    plots = path.parent / f"{path.stem}_plots"
+    if path.suffix.lower() == ".md" and plots.exists() and not plots.is_dir():
+        raise InvalidArgumentError(
+            f"`{name}`={str(path)!r} writes its plots into {str(plots)!r}, which is a file: "
+            "move that file or pick another name for the report."
+        )
+    return path
+
+
+def _save_html(report: RunReport, path: Path, plots: list | None) -> None:
     from gradcheck.report.html import render_html
 
-    path.write_text(render_html(report.to_dict()), encoding="utf-8")
+    path.write_text(render_html(report.to_dict(), plots=plots), encoding="utf-8")
 
 
-def _save_markdown(report: RunReport, path: Path) -> None:
+def _save_markdown(report: RunReport, path: Path, plots: list | None) -> None:
     from gradcheck.report.markdown import render_markdown
     from gradcheck.report.plots import make_plots
 
     data = report.to_dict()
-    plots = make_plots(data)
+    plots = make_plots(data) if plots is None else plots
     folder = path.parent / f"{path.stem}_plots"
     files, notes = {}, {}
     for plot in plots:
@@ -81,7 +132,7 @@ def _save_markdown(report: RunReport, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _save_json(report: RunReport, path: Path) -> None:
+def _save_json(report: RunReport, path: Path, plots: list | None) -> None:
     save_json(report, path)
 
 
@@ -100,6 +151,7 @@ def save_monitor_report(
     >>> save_monitor_report({"kind": "monitor", "findings": []}, out).suffix
     '.md'
     """
+    path = output_path(path)
     report = RunReport.from_objects(
         monitor=monitor, config=config, title=title or "Training stability report"
     )
@@ -118,6 +170,7 @@ def save_check_report(
     >>> save_check_report({"kind": "gradient_check", "passed": True}, out).suffix
     '.html'
     """
+    path = output_path(path)
     plain = report.to_dict() if hasattr(report, "to_dict") else report
     default = (plain.get("title") if isinstance(plain, dict) else None) or "Gradient check report"
     run = RunReport.from_objects(checks=[plain], config=config, title=title or default)

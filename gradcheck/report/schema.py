@@ -185,11 +185,16 @@ _CHECK = {
     ],
 }
 
+SCHEMA_HELP = (
+    "For the expected fields run `gradcheck report --schema` (the JSON Schema); the fields "
+    "are explained in docs/report-schema.md of the gradcheck source."
+)
+
 SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"https://gradcheck.invalid/schema/run-{SCHEMA_VERSION}.json",
     "title": "gradcheck run report",
-    "description": "What a gradcheck run produced; see docs/report-schema.md.",
+    "description": "What a gradcheck run produced; fields explained in docs/report-schema.md.",
     "type": "object",
     "required": ["kind", "schema_version", "title", "checks"],
     "properties": {
@@ -245,8 +250,7 @@ class ReportSchemaError(InvalidArgumentError):
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(
             f"the report does not follow the gradcheck report schema {SCHEMA_VERSION} "
-            f"({len(self.problems)} problems):\n{shown}{tail}\n"
-            "See docs/report-schema.md for the expected fields."
+            f"({len(self.problems)} problems):\n{shown}{tail}\n" + SCHEMA_HELP
         )
 
 

@@ -20,8 +20,8 @@ DEFAULT_SAMPLE = 16  # entries per parameter checked in "sample" mode
 DEFAULT_DIRECTIONS = 4  # random directions per parameter in "directional" mode
 # Settings a marker or a ``check(...)`` call may override: name -> (accepted types, what).
 OVERRIDABLE = {
-    "rtol": ((int, float), "a real number > 0"),
-    "atol": ((int, float), "a real number > 0"),
+    "rtol": ((int, float), "a real number >= 0"),
+    "atol": ((int, float), "a real number >= 0"),
     "mode": ((str,), "one of " + ", ".join(repr(m) for m in MODES)),
     "seed": ((int,), "an int"),
     "eps": ((int, float), "a real number > 0"),
@@ -95,8 +95,13 @@ def _check_override(name: str, value: Any) -> None:
     bad_type = not isinstance(value, types) or isinstance(value, bool)
     if value is not None and (bad_type or (name == "mode" and value not in MODES)):
         raise InvalidArgumentError(f"gradcheck setting `{name}` must be {what}; got {value!r}.")
-    if name in ("rtol", "atol", "eps") and value is not None and not value > 0:
-        raise InvalidArgumentError(f"gradcheck setting `{name}` must be > 0; got {name}={value!r}.")
+    if name not in ("rtol", "atol", "eps") or value is None:
+        return
+    if not (value > 0 if name == "eps" else value >= 0):  # rtol=0 is valid, as in the API
+        bound = "> 0" if name == "eps" else ">= 0"
+        raise InvalidArgumentError(
+            f"gradcheck setting `{name}` must be {bound}; got {name}={value!r}."
+        )
 
 
 def settings_from(values: Mapping[str, Any]) -> Settings:
@@ -117,12 +122,15 @@ class CheckStats:
     checks: int = 0
     evaluations: int = 0
     failures: int = 0
+    modes: dict = field(default_factory=dict)  # mode actually used -> number of checks
 
-    def add(self, *, evaluations: int, failed: bool) -> None:
-        """Count one check."""
+    def add(self, *, evaluations: int, failed: bool, mode: str | None = None) -> None:
+        """Count one check (run in `mode`)."""
         self.checks += 1
         self.evaluations += evaluations
         self.failures += int(failed)
+        if mode is not None:
+            self.modes[mode] = self.modes.get(mode, 0) + 1
 
     def describe(self) -> str:
         """Return ``3 checks, 412 evaluations, 1 failed``."""
@@ -245,7 +253,7 @@ class GradcheckFixture:
         __tracebackhide__ = True
         failed = not result.passed
         evaluations = _n_evaluations(result)
-        self.stats.add(evaluations=evaluations, failed=failed)
+        self.stats.add(evaluations=evaluations, failed=failed, mode=settings.mode)
         self.own.add(evaluations=evaluations, failed=failed)
         if not failed:
             return result

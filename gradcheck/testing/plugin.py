@@ -152,10 +152,55 @@ def gradcheck(request: pytest.FixtureRequest):
     )
 
 
+def session_line(stats, settings) -> str:
+    """Return the summary line: counts, seed, the mode(s) the checks actually ran in, tolerances.
+
+    A marker or a call may change a check's mode, so the modes come from the checks, not
+    from the session's setting: ``mode=directional`` or ``modes=full 2, directional 1``.
+    """
+    modes = stats.modes or {settings.mode: stats.checks}
+    if len(modes) == 1:
+        used = f"mode={next(iter(modes))}"
+    else:
+        used = "modes=" + ", ".join(f"{mode} {n}" for mode, n in sorted(modes.items()))
+    described = settings.describe().replace(f"mode={settings.mode}", used, 1)
+    return f"gradcheck: {stats.describe()} ({described})"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, hand this worker's counts to the controller."""
+    stats = session.config.stash.get(STATS_KEY, None)
+    output = getattr(session.config, "workeroutput", None)
+    if stats is not None and output is not None:
+        output["gradcheck_stats"] = {
+            "checks": stats.checks,
+            "evaluations": stats.evaluations,
+            "failures": stats.failures,
+            "modes": dict(stats.modes),
+        }
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """On the pytest-xdist controller, add a finished worker's counts to the session's."""
+    counts = (getattr(node, "workeroutput", None) or {}).get("gradcheck_stats")
+    stats = node.config.stash.get(STATS_KEY, None)
+    if not counts or stats is None:
+        return
+    stats.checks += counts["checks"]
+    stats.evaluations += counts["evaluations"]
+    stats.failures += counts["failures"]
+    for mode, n in counts["modes"].items():
+        stats.modes[mode] = stats.modes.get(mode, 0) + n
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """Count checks, evaluations and failures: one line, only if any check ran."""
+    """Count checks, evaluations and failures: one line, only if any check ran.
+
+    Under pytest-xdist the controller prints the sum over every worker.
+    """
     stats = config.stash.get(STATS_KEY, None)
     settings = config.stash.get(SETTINGS_KEY, None)
     if stats is None or not stats.checks:
         return
-    terminalreporter.write_line(f"gradcheck: {stats.describe()} ({settings.describe()})")
+    terminalreporter.write_line(session_line(stats, settings))

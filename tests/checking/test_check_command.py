@@ -92,11 +92,13 @@ def test_bad_input_exits_2_with_a_message(target, tmp_path, capsys, spec, messag
     assert message in capsys.readouterr().err
 
 
-def test_file_that_fails_to_import_exits_2(tmp_path, capsys):
+def test_file_that_fails_to_import_exits_3_as_the_users_code(tmp_path, capsys):
+    # importing FILE.py runs the user's code: its error is theirs (exit 3), not bad input
     path = tmp_path / "broken.py"
     path.write_text("import not_a_module_xyz\n")
-    assert main(["check", f"{path}:f"]) == 2
-    assert "importing" in capsys.readouterr().err
+    assert main(["check", f"{path}:f"]) == 3
+    err = capsys.readouterr().err
+    assert "your code raised ModuleNotFoundError" in err and "broken.py, line 1" in err
 
 
 def test_file_that_is_not_python_exits_2(tmp_path, capsys):

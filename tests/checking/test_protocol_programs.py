@@ -41,23 +41,28 @@ def sigmoid_net(tmp_path_factory):
     return str(exe)
 
 
-# planted bug -> (parameter and kind of the top diagnosis, first wrong layer and its kind)
+# planted bug -> ((path of the top diagnosis, its kind, a failing parameter),
+#                 (first wrong layer and its kind)); a derivative bug has no single
+#                 parameter: the function check's hint (path None) points to check_layers
 PLANTED = {
-    "sign": (("W3", "sign"), (4, "dense3", "sign")),
-    "scale": (("W1", "scale"), (0, "dense1", "scale")),
-    "transpose": (("W2", "transpose"), (2, "dense2", "transpose")),
-    "derivative-at-output": (("W1", "other"), (1, "tanh1", "activation_derivative")),
+    "sign": (("W3", "sign", "W3"), (4, "dense3", "sign")),
+    "scale": (("W1", "scale", "W1"), (0, "dense1", "scale")),
+    "transpose": (("W2", "transpose", "W2"), (2, "dense2", "transpose")),
+    "derivative-at-output": (
+        (None, "activation_derivative", "W1"),
+        (1, "tanh1", "activation_derivative"),
+    ),
 }
 
 
 @pytest.mark.parametrize("bug", PLANTED)
 def test_c_planted_bug_is_named_by_the_function_check(bug, mlp, capsys):
-    (path, kind), _ = PLANTED[bug]
+    (path, kind, failing), _ = PLANTED[bug]
     assert main(["check", "--cmd", f"{mlp} --bug {bug}", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     top = data["diagnoses"][0]
     assert (top["path"], top["kind"]) == (path, kind)
-    assert path in {f["path"] for f in data["failures"]}
+    assert failing in {f["path"] for f in data["failures"]}
 
 
 @pytest.mark.parametrize("bug", PLANTED)

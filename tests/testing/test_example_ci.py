@@ -52,3 +52,10 @@ def test_example_fails_with_the_documented_message_when_the_bug_is_planted(runs)
     output = {line.strip() for line in result.stdout.splitlines()}
     missing = [line for line in _documented_lines() if line not in output]
     assert not missing, "lines of examples/ci/README.md not in the output:\n" + "\n".join(missing)
+
+
+def test_readme_installs_gradcheck_from_this_checkout():
+    text = (EXAMPLE / "README.md").read_text()
+    installs = re.findall(r"^pip install .*$", text, re.M)
+    assert installs and all('"gradcheck' not in line for line in installs)
+    assert any('-e ".[test]"' in line for line in installs)

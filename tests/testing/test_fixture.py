@@ -33,8 +33,8 @@ def test_settings_from_options_is_explicit_and_reproducible():
     "overrides, message",
     [
         ({"rtl": 1.0}, "Unknown gradcheck setting `rtl`; valid settings: rtol, atol, mode,"),
-        ({"rtol": -1.0}, "`rtol` must be > 0; got rtol=-1.0"),
-        ({"rtol": "1e-3"}, "`rtol` must be a real number > 0; got '1e-3'"),
+        ({"rtol": -1.0}, "`rtol` must be >= 0; got rtol=-1.0"),
+        ({"rtol": "1e-3"}, "`rtol` must be a real number >= 0; got '1e-3'"),
         ({"mode": "fast"}, "`mode` must be one of 'full', 'sample', 'directional'; got 'fast'"),
         ({"seed": 1.5}, "`seed` must be an int; got 1.5"),
         ({"seed": True}, "`seed` must be an int; got True"),

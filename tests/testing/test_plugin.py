@@ -137,7 +137,7 @@ def test_ini_alone_sets_the_defaults(pytester):
 @pytest.mark.parametrize(
     "args, ini, message",
     [
-        (["--gradcheck-rtol=-1"], "", "*`rtol` must be > 0; got rtol=-1.0*"),
+        (["--gradcheck-rtol=-1"], "", "*`rtol` must be >= 0; got rtol=-1.0*"),
         ([], "gradcheck_rtol = abc", "*`gradcheck_rtol` = 'abc' is not a float*"),
         ([], "gradcheck_mode = quick", "*`mode` must be one of 'full', 'sample', 'directional'*"),
         (["--gradcheck-mode=quick"], "", "*invalid choice: 'quick'*"),
