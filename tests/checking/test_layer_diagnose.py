@@ -161,7 +161,7 @@ def test_dense_planted(which, kind, path):
 def test_shape_diagnosis(got, want, dout, kind):
     d = shape_diagnosis("p", got, want, dout)
     assert (d.kind, d.path) == (kind, "p")
-    assert d.evidence == {"shape": got, "expected": want}
+    assert (d.evidence["shape"], d.evidence["expected"]) == (got, want)
     assert f"`p` has shape {got}; expected {want}" in d.message
 
 

@@ -1,0 +1,209 @@
+"""The layer contract, enforced: every call into a user's layer, on private copies, validated.
+
+:class:`LayerRunner` is how :func:`gradcheck.check_layers` talks to a layer. It hands
+``forward`` and ``backward`` private copies (a layer that writes into its input or its
+upstream gradient is checked all the same, with a note), validates what they return
+(an array, of floats, finite; ``grads`` with the keys of ``params``) and turns anything
+that breaks the contract -- None, a tuple where an array belongs, an exception raised
+inside the user's code -- into :class:`LayerBroken`, which carries the diagnosis that
+becomes the layer's FAILED verdict. Messages name the user's function (``relu_backward``),
+never gradcheck's internals.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gradcheck.diagnose import Diagnosis
+from gradcheck.errors import GradcheckError
+
+_PACKAGE = str(Path(__file__).resolve().parent)
+_NUMPY = str(Path(np.__file__).resolve().parent)
+
+
+class LayerBroken(GradcheckError):
+    """A layer broke the contract: raised inside a check, caught by :func:`check_layers`."""
+
+    def __init__(self, diagnosis: Diagnosis) -> None:
+        super().__init__(diagnosis.message)
+        self.diagnosis = diagnosis
+
+
+def function_label(layer: Any, name: str, role: str) -> str:
+    """Return how messages name a layer's `role` ("forward"/"backward") function.
+
+    A course-style adapter knows the user's function (`relu_backward`); any other layer
+    is named by its method (`relu1.backward`).
+    """
+    names = getattr(layer, "function_names", None)
+    if isinstance(names, Mapping) and names.get(role):
+        return f"`{names[role]}` (the {role} of layer `{name}`)"
+    return f"`{name}.{role}`"
+
+
+def broken(path: str, message: str, kind: str = "other", **evidence: Any) -> LayerBroken:
+    """Return the :class:`LayerBroken` of a contract violation at `path`."""
+    return LayerBroken(Diagnosis(kind, path, 1.0, message, {"contract": True, **evidence}))
+
+
+def user_frame(exc: BaseException) -> str:
+    """Return where in the user's code `exc` was raised: "in `f` (file.py:12: `line`)"."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if not f.filename.startswith((_PACKAGE, _NUMPY))]
+    if not mine:
+        return ""
+    frame = mine[-1]
+    line = f": `{frame.line.strip()}`" if frame.line else ""
+    return f" in `{frame.name}` ({Path(frame.filename).name}:{frame.lineno}{line})"
+
+
+def raised(layer: Any, name: str, role: str, exc: Exception) -> LayerBroken:
+    """Return the diagnosis of an exception raised inside the user's `role` function."""
+    if isinstance(exc, LayerBroken):
+        return exc
+    label = function_label(layer, name, role)
+    if isinstance(exc, GradcheckError):  # an adapter's own contract message
+        return broken(f"{name}.{role}", f"{label}: {exc}")
+    message = (
+        f"{label} raised {type(exc).__name__}: {exc}{user_frame(exc)}. Fix the exception "
+        "(run the layer on this input by hand) and check again."
+    )
+    return broken(f"{name}.{role}", message, raised=type(exc).__name__)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of {len(value)}"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def as_float_array(value: Any, label: str, path: str, what: str, hint: str) -> np.ndarray:
+    """Return `value` as a float array, or raise :class:`LayerBroken` naming what it was."""
+    if value is None or isinstance(value, tuple | list | Mapping):
+        message = f"{label} returned {_describe(value)}; expected {what}. {hint}"
+        raise broken(path, message, returned=_describe(value))
+    try:
+        array = np.array(value)
+    except Exception:  # noqa: BLE001 -- any unconvertible object is a contract break
+        array = np.array(None, dtype=object)
+    if array.dtype.kind not in "fiu" or array.dtype.kind == "b":
+        message = (
+            f"{label} returned {_describe(value)} with dtype {array.dtype}; expected {what} "
+            "of floats. Is it right (a mask or a comparison instead of a value)?"
+        )
+        raise broken(path, message, dtype=str(array.dtype))
+    return array.astype(np.result_type(array.dtype, np.float32), copy=False)
+
+
+class LayerRunner:
+    """Call one layer's forward and backward on private copies; validate; collect notes.
+
+    Parameters
+    ----------
+    layer : object
+        The user's layer (``params``, ``forward``, ``backward``, ``grads``).
+    name : str
+        Its name in reports.
+    """
+
+    def __init__(self, layer: Any, name: str) -> None:
+        self.layer, self.name = layer, name
+        self.notes: list[str] = []
+
+    def label(self, role: str) -> str:
+        """Return how messages name the layer's `role` function."""
+        return function_label(self.layer, self.name, role)
+
+    def note(self, text: str) -> None:
+        """Record a hygiene note once."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def _call(self, role: str, argument: np.ndarray, what: str) -> Any:
+        given = np.array(argument)
+        try:
+            returned = getattr(self.layer, role)(given)
+        except Exception as exc:  # noqa: BLE001 -- the user's code: attributed, not re-raised
+            raise raised(self.layer, self.name, role, exc) from exc
+        if given.shape != np.shape(argument) or not np.array_equal(given, argument, equal_nan=True):
+            self.note(
+                f"{self.label(role)} wrote into its {what} in place; checked on private "
+                "copies, so the verdict holds, but a caller reusing that array sees it changed."
+            )
+        return returned
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Return ``layer.forward(copy of x)`` as a float array (a copy), validated."""
+        out = self._call("forward", x, "input x")
+        label = self.label("forward")
+        hint = (
+            "A forward that returns (out, cache) is course style: wrap it in "
+            "gradcheck.adapters.FunctionPairLayer."
+            if isinstance(out, tuple | list)
+            else "Is the function finished (`return out`)?"
+        )
+        return as_float_array(out, label, f"{self.name}.forward", "an array", hint)
+
+    def backward(self, g: np.ndarray, x_shape: tuple) -> np.ndarray | None:
+        """Return ``layer.backward(copy of g)`` as a float array; None when it returned None."""
+        dx = self._call("backward", g, "upstream gradient dout")
+        if dx is None:
+            return None
+        hint = (
+            "backward returns only dx; parameter gradients go into `grads` (or use "
+            "gradcheck.adapters.FunctionPairLayer for the (dx, dW, db) style)."
+            if isinstance(dx, tuple | list)
+            else ""
+        )
+        what = f"the array dx of shape {tuple(x_shape)}"
+        return as_float_array(dx, self.label("backward"), f"{self.name}.x", what, hint).copy()
+
+    def grads(self) -> dict[str, Any]:
+        """Return the layer's ``grads`` (values as arrays, or None where not arrays)."""
+        grads = getattr(self.layer, "grads", None)
+        params = self.layer.params
+        if not params:
+            return {}
+        if not isinstance(grads, Mapping):
+            got = "no `grads`" if grads is None else f"`grads` as a {type(grads).__name__}"
+            message = (
+                f"{self.label('backward')} set {got}; it must set `grads`, a dict with one "
+                f"gradient per parameter (keys {list(params)})."
+            )
+            raise broken(f"{self.name}.grads", message, kind="zero")
+        return {key: _array_or_none(value) for key, value in grads.items()}
+
+
+def _array_or_none(value: Any) -> np.ndarray | None:
+    try:
+        array = np.array(value)
+    except Exception:  # noqa: BLE001
+        return None
+    return array if array.dtype.kind in "fiu" and array.dtype.kind != "b" else None
+
+
+def check_params(layer: Any, name: str) -> None:
+    """Raise :class:`LayerBroken` unless every parameter is a writable float ndarray."""
+    for key, value in layer.params.items():
+        ok = isinstance(value, np.ndarray) and value.dtype.kind == "f"
+        if not ok or not value.flags.writeable:
+            what = describe_value(value)
+            message = (
+                f"`{name}.params['{key}']` is {what}; parameters must be writable float "
+                "ndarrays (the checker perturbs them in place). Non-differentiable settings "
+                "(conv_param, bn_param...) belong in `args=`."
+            )
+            raise broken(f"{name}.{key}", message)
+
+
+def describe_value(value: Any) -> str:
+    """Return "a dict", "an ndarray of dtype int64", ... for messages."""
+    if isinstance(value, np.ndarray):
+        flag = "" if value.flags.writeable else "read-only "
+        return f"a {flag}ndarray of dtype {value.dtype}"
+    return f"a {type(value).__name__}"
