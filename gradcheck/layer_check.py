@@ -65,7 +65,7 @@ def run_layer_check(
         _measure_mixing(state, rng)
     checks = _run_checks(state, options)
     failed = bool(state.problems) or not all(r.passed for r in checks.values() if r is not None)
-    kind, specific = _kind_and_diagnoses(state, failed, checks, rng)
+    kind, specific = _kind_and_diagnoses(state, failed, rng)
     diagnoses = nd.name_scales(_ranked(state.problems + specific, checks, name), x, y)
     return LayerReport(
         index=index,
@@ -95,9 +95,9 @@ def _measure_mixing(state: _Run, rng) -> None:
             return
         state.forward_mixing = found
         state.notes.append(
-            f"`{state.name}` mixes the samples of a batch in its forward pass (batch "
-            "statistics, like batch norm): its backward was checked with the full "
-            "vector-Jacobian product, cross-sample terms included."
+            f"`{state.name}` mixes samples in its forward pass (batch statistics): its "
+            "backward was checked with the full vector-Jacobian product, cross-sample terms "
+            "included."
         )
         return
     found = bi.backward_mixing(_vjp(state), state.x, state.g, rng)
@@ -187,12 +187,13 @@ def _check_params(state: _Run, options: dict) -> GradientReport:
             value[...] = saved[key]
 
 
-def _kind_and_diagnoses(state: _Run, failed: bool, checks: dict, rng) -> tuple[str, list]:
+def _kind_and_diagnoses(state: _Run, failed: bool, rng) -> tuple[str, list]:
     """Return the layer's kind and its layer-aware diagnoses (best effort)."""
     try:
         kind, found = _layer_kind(state, failed, rng)
         if failed:
-            found = nd.forward_suspects(state.name, state.run, checks.get("x")) + found
+            suspects = nd.forward_suspects(state.name, state.run, state.x, state.g, state.dx)
+            found = suspects + found
         return kind, found
     except (LayerBroken, ValueError, TypeError, IndexError, FloatingPointError):
         return "other", []
@@ -221,9 +222,10 @@ def _layer_kind(state: _Run, failed: bool, rng) -> tuple[str, list]:
 
 def _mixing_diagnoses(state: _Run, rng) -> list[Diagnosis]:
     """Diagnose a mixing forward whose backward failed: dropped coupling, normalization."""
-    if bi.backward_mixing(_vjp(state), state.x, state.g, rng) is None:
-        return [bi.coupling_dropped(state.name, state.forward_mixing)]
-    return nd.normalization_diagnoses(state.name, state.run.forward, state.x, state.g, state.dx)
+    found = nd.normalization_diagnoses(state.name, state.run.forward, state.x, state.g, state.dx)
+    if found or bi.backward_mixing(_vjp(state), state.x, state.g, rng) is not None:
+        return found
+    return [bi.coupling_dropped(state.name, state.forward_mixing)]
 
 
 def _ranked(specific: list, checks: dict, name: str) -> list[Diagnosis]:

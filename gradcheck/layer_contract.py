@@ -67,8 +67,8 @@ def raised(layer: Any, name: str, role: str, exc: Exception) -> LayerBroken:
     if isinstance(exc, LayerBroken):
         return exc
     label = function_label(layer, name, role)
-    if isinstance(exc, GradcheckError):  # an adapter's own contract message
-        return broken(f"{name}.{role}", f"{label}: {exc}")
+    if isinstance(exc, GradcheckError):  # an adapter's message, naming the user's function
+        return broken(f"{name}.{role}", f"`{name}`: {exc}")
     message = (
         f"{label} raised {type(exc).__name__}: {exc}{user_frame(exc)}. Fix the exception "
         "(run the layer on this input by hand) and check again."

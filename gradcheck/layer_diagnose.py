@@ -238,15 +238,36 @@ def elementwise_diagnoses(
         "at_output": (d_out.value, _SIGMAS * d_out.error),
         "missing": (np.ones_like(x), 0.0),
         **_negative_model(implied, x, d_in.value, usable, exact),
+        **_scaled_model(implied, d_in.value, usable & (np.abs(d_in.value) > noise)),
     }
     best, explained = None, float(np.mean(exact[usable]))
-    for pattern, (model, error) in models.items():
+    for pattern, (model, error, *_) in models.items():
         score = _score(implied, model, d_in.value, noise + error, usable)
         if score is not None and min(score) >= _MATCH and score[0] > explained:
             best, explained = pattern, score[0]
     if best == "negative_slope":
         return _negative_slope(name, implied, d_in.value, usable & (x < 0), explained)
+    if best == "scaled":
+        return [_scaled(name, float(models["scaled"][2]), explained)]
     return [] if best is None else [_activation(name, best, explained)]
+
+
+def _scaled_model(implied: np.ndarray, d_in: np.ndarray, nonzero: np.ndarray) -> dict:
+    """Return the model "backward's derivative is a constant c times the forward's"."""
+    if not nonzero.any():
+        return {}
+    c = float(np.median(implied[nonzero] / d_in[nonzero]))
+    if not np.isfinite(c) or abs(c - 1.0) < 1e-3:
+        return {}
+    return {"scaled": (c * d_in, 0.0, c)}
+
+
+def _scaled(name: str, factor: float, explained: float) -> Diagnosis:
+    message = (
+        f"`{name}`: backward's local derivative is {factor:.4g}x the forward's at every "
+        "entry: a constant factor the backward has and the forward lacks (or the reverse)."
+    )
+    return _diag("scale", name, explained, message, factor=factor, pattern="scaled")
 
 
 _PATTERNS = {

@@ -27,6 +27,14 @@ def _keepdims(got: tuple, want: tuple) -> bool:
     )
 
 
+def _padded(got: tuple, want: tuple) -> bool:
+    """Return whether `got` is `want` grown by the same even amount in its last two axes."""
+    if len(got) != len(want) or len(got) < 3 or got[:-2] != want[:-2]:
+        return False
+    grown = {g - w for g, w in zip(got[-2:], want[-2:], strict=True)}
+    return len(grown) == 1 and min(grown) > 0 and min(grown) % 2 == 0
+
+
 def shape_diagnosis(path: str, got: tuple, want: tuple, dout_shape: tuple) -> Diagnosis:
     """Explain a gradient of the wrong shape (transposed, keepdims, the wrong axis...).
 
@@ -46,6 +54,11 @@ def shape_diagnosis(path: str, got: tuple, want: tuple, dout_shape: tuple) -> Di
     if len(want) == 1 and len(dout_shape) == 2 and got == (dout_shape[0],):
         why = "the bias gradient must sum dout over the batch axis (`dout.sum(axis=0)`)"
         return _diag("axis", path, 0.9, f"{head}: {why}.", **evidence)
+    if _padded(got, want):
+        pad = (got[-1] - want[-1]) // 2
+        crop = f"{pad}:-{pad}"
+        why = f"it keeps the padding ({pad} on each side): crop it, `dx[..., {crop}, {crop}]`"
+        return _diag("other", path, 0.9, f"{head}: {why}.", pattern="padded", **evidence)
     if got == dout_shape:
         why = "the shape of dout: the input gradient forgot the weights (`dout @ W.T`)"
         return _diag("other", path, 0.8, f"{head}, {why}.", **evidence)

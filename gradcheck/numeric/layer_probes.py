@@ -166,3 +166,27 @@ def row_diagonal(forward: Forward, x: np.ndarray) -> Derivative:
     sigma = working_eps(y.dtype) * np.max(np.abs(mid), axis=1, keepdims=True)
     error = est.allowed_error(est.truncation(coarse, fine, 2), est.rounding_bound(sigma, 1.0 / h))
     return Derivative(fine, error, np.zeros(x.shape, dtype=bool))
+
+
+def directional(
+    forward: Forward, x: np.ndarray, g: np.ndarray, signs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Differentiate ``<g, forward(x)>`` along each row of `signs` (±1 per entry, scaled by steps).
+
+    Returns the central differences (per unit of the scaled direction), their rounding
+    allowance and the scaled directions ``d`` themselves (so that ``<dx, d>`` is the
+    analytic value to compare with).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(forward(x.copy()))
+    h = probe_steps(x, y.dtype)
+    eps = working_eps(y.dtype)
+    values, noise, moves = [], [], []
+    for sign in signs:
+        d = h * sign
+        up, down = _evaluate(forward, x + d), _evaluate(forward, x - d)
+        values.append(float(np.sum(g * (up - down))) / 2.0)
+        terms = float(np.sum(np.abs(g * up)) + np.sum(np.abs(g * down)))
+        noise.append(float(est.allowed_error(est.rounding_bound(eps * terms, 1.0))))
+        moves.append(d)
+    return np.array(values), np.array(noise), np.array(moves)
