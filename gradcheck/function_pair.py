@@ -18,19 +18,16 @@ import numpy as np
 
 from gradcheck._validate import check_callable
 from gradcheck.errors import InvalidTypeError
+from gradcheck.layer_contract import describe_returned
 
 
 def _function_name(fn: Callable) -> str:
-    name = getattr(fn, "__name__", "") or type(fn).__name__
-    return "layer" if name == "<lambda>" else name
+    return getattr(fn, "__name__", "") or type(fn).__name__
 
 
-def _returned(value: Any) -> str:
-    if value is None:
-        return "None"
-    if isinstance(value, tuple | list):
-        return f"a {type(value).__name__} of {len(value)}"
-    return f"a {type(value).__name__}"
+def _layer_name(fn: Callable) -> str:
+    name = _function_name(fn)
+    return "layer" if name.startswith("<") else name
 
 
 def validated_params(params: Any, owner: str) -> dict[str, np.ndarray]:
@@ -137,7 +134,7 @@ class FunctionPairLayer:
         }
         self.params = validated_params(params, self.function_names["forward"])
         self.args, self.kwargs = tuple(args), dict(kwargs or {})
-        self.name = name or self.function_names["forward"]
+        self.name = name or _layer_name(forward)
         self.mixes_samples = mixes_samples
         self.grads: dict[str, np.ndarray] = {}
         self.notes: list[str] = []
@@ -151,7 +148,7 @@ class FunctionPairLayer:
         if not isinstance(returned, tuple | list) or len(returned) != 2:
             hint = "Is it finished?" if returned is None else "Return the output and the cache."
             raise InvalidTypeError(
-                f"`{fn}` returned {_returned(returned)}; expected (out, cache). {hint}"
+                f"`{fn}` returned {describe_returned(returned)}; expected (out, cache). {hint}"
             )
         out, self._cache = returned
         return out
@@ -168,10 +165,11 @@ class FunctionPairLayer:
             self.grads = {}
             return returned  # a bare dx from a parameter-free backward
         names = ", ".join(["dx", *(f"d{key}" for key in self.params)])
+        names = names if self.params else "dx,"
         if not isinstance(returned, tuple | list) or len(returned) != 1 + len(self.params):
             hint = " Is it finished?" if returned is None else ""
             raise InvalidTypeError(
-                f"`{fn}` returned {_returned(returned)}; expected ({names}): the input "
+                f"`{fn}` returned {describe_returned(returned)}; expected ({names}): the input "
                 f"gradient, then one per parameter in the order of `params`.{hint}"
             )
         dx, *dparams = returned
@@ -227,7 +225,7 @@ class LossFunctionLayer:
         fn = _function_name(loss)
         self.function_names = {"forward": fn, "backward": fn}
         self.args, self.kwargs = tuple(args), dict(kwargs or {})
-        self.name = name or fn
+        self.name = name or _layer_name(loss)
         self.params, self.grads, self.notes = {}, {}, []
         self._dx: Any = None
 
@@ -237,8 +235,8 @@ class LossFunctionLayer:
         returned = self.loss_fn(x, *args, **kwargs)
         if not isinstance(returned, tuple | list) or len(returned) != 2:
             raise InvalidTypeError(
-                f"`{self.function_names['forward']}` returned {_returned(returned)}; expected "
-                "(loss, dx)."
+                f"`{self.function_names['forward']}` returned "
+                f"{describe_returned(returned)}; expected (loss, dx)."
             )
         loss, self._dx = returned
         return np.asarray(loss)

@@ -76,24 +76,30 @@ def raised(layer: Any, name: str, role: str, exc: Exception) -> LayerBroken:
     return broken(f"{name}.{role}", message, raised=type(exc).__name__)
 
 
-def _describe(value: Any) -> str:
+def describe_returned(value: Any) -> str:
+    """Return "None", "an ndarray", "a tuple of 2"... for messages about returned values."""
+    kind = type(value).__name__
+    article = "an" if kind[0] in "aeiou" or kind == "ndarray" else "a"
     if isinstance(value, tuple | list):
-        return f"a {type(value).__name__} of {len(value)}"
-    return "None" if value is None else f"a {type(value).__name__}"
+        return f"{article} {kind} of {len(value)}"
+    return "None" if value is None else f"{article} {kind}"
 
 
 def as_float_array(value: Any, label: str, path: str, what: str, hint: str) -> np.ndarray:
-    """Return `value` as a float array, or raise :class:`LayerBroken` naming what it was."""
+    """Return `value` as a float array, or raise :class:`LayerBroken` naming what it was.
+
+    `label` is the subject of the message, e.g. "`relu1.forward` returned".
+    """
     if value is None or isinstance(value, tuple | list | Mapping):
-        message = f"{label} returned {_describe(value)}; expected {what}. {hint}"
-        raise broken(path, message, returned=_describe(value))
+        message = f"{label} {describe_returned(value)}; expected {what}. {hint}".rstrip()
+        raise broken(path, message, returned=describe_returned(value))
     try:
         array = np.array(value)
     except Exception:  # noqa: BLE001 -- any unconvertible object is a contract break
         array = np.array(None, dtype=object)
     if array.dtype.kind not in "fiu" or array.dtype.kind == "b":
         message = (
-            f"{label} returned {_describe(value)} with dtype {array.dtype}; expected {what} "
+            f"{label} {describe_returned(value)} with dtype {array.dtype}; expected {what} "
             "of floats. Is it right (a mask or a comparison instead of a value)?"
         )
         raise broken(path, message, dtype=str(array.dtype))
@@ -147,7 +153,7 @@ class LayerRunner:
             if isinstance(out, tuple | list)
             else "Is the function finished (`return out`)?"
         )
-        return as_float_array(out, label, f"{self.name}.forward", "an array", hint)
+        return as_float_array(out, f"{label} returned", f"{self.name}.forward", "an array", hint)
 
     def backward(self, g: np.ndarray, x_shape: tuple) -> np.ndarray | None:
         """Return ``layer.backward(copy of g)`` as a float array; None when it returned None."""
@@ -161,7 +167,8 @@ class LayerRunner:
             else ""
         )
         what = f"the array dx of shape {tuple(x_shape)}"
-        return as_float_array(dx, self.label("backward"), f"{self.name}.x", what, hint).copy()
+        label = f"{self.label('backward')} returned"
+        return as_float_array(dx, label, f"{self.name}.x", what, hint).copy()
 
     def grads(self) -> dict[str, Any]:
         """Return the layer's ``grads`` (values as arrays, or None where not arrays)."""
@@ -176,15 +183,11 @@ class LayerRunner:
                 f"gradient per parameter (keys {list(params)})."
             )
             raise broken(f"{self.name}.grads", message, kind="zero")
-        return {key: _array_or_none(value) for key, value in grads.items()}
-
-
-def _array_or_none(value: Any) -> np.ndarray | None:
-    try:
-        array = np.array(value)
-    except Exception:  # noqa: BLE001
-        return None
-    return array if array.dtype.kind in "fiu" and array.dtype.kind != "b" else None
+        for key, value in grads.items():
+            if key in params and value is not None:
+                label = f"{self.label('backward')} set `grads['{key}']` to"
+                as_float_array(value, label, f"{self.name}.{key}", "an array", "")
+        return {key: None if value is None else np.array(value) for key, value in grads.items()}
 
 
 def check_params(layer: Any, name: str) -> None:

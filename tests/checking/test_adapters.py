@@ -65,7 +65,7 @@ def test_function_pair_bad_return_names_the_function():
         lambda x, w: x @ w, affine_backward, {"w": np.ones((4, 2))}, name="fc"
     )
     with pytest.raises(
-        InvalidTypeError, match=r"`layer` returned a ndarray; expected \(out, cache\)"
+        InvalidTypeError, match=r"`<lambda>` returned an ndarray; expected \(out, cache\)"
     ):
         layer.forward(x_batch())
     bad = FunctionPairLayer(
