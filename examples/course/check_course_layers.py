@@ -23,119 +23,48 @@ import layers as course  # noqa: E402  (the course's own module, next to this fi
 from gradcheck.adapters import FunctionPairLayer, LossFunctionLayer  # noqa: E402
 from gradcheck.layers import check_layers  # noqa: E402
 
+C = course
+TRAIN, CONV = {"mode": "train"}, {"stride": 1, "pad": 1}
+POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
+DROPOUT = {"p": 0.8, "mode": "train", "seed": 123}
+NORM5, NORM3 = {"gamma": (5,), "beta": (5,)}, {"gamma": (3,), "beta": (3,)}
+SBN = (C.spatial_batchnorm_forward, C.spatial_batchnorm_backward)
+
+#: name -> (forward, backward, parameter shapes, settings passed with args=, input shape)
+PROBLEMS = {
+    "affine": (C.affine_forward, C.affine_backward, {"w": (6, 5), "b": (5,)}, None, (4, 2, 3)),
+    "relu": (C.relu_forward, C.relu_backward, {}, None, (4, 5)),
+    "batchnorm": (C.batchnorm_forward, C.batchnorm_backward, NORM5, TRAIN, (8, 5)),
+    "batchnorm_alt": (C.batchnorm_forward, C.batchnorm_backward_alt, NORM5, TRAIN, (8, 5)),
+    "layernorm": (C.layernorm_forward, C.layernorm_backward, NORM5, {}, (6, 5)),
+    "dropout": (C.dropout_forward, C.dropout_backward, {}, DROPOUT, (6, 5)),
+    "conv": (
+        C.conv_forward_naive,
+        C.conv_backward_naive,
+        {"w": (4, 3, 3, 3), "b": (4,)},
+        CONV,
+        (2, 3, 5, 5),
+    ),
+    "maxpool": (C.max_pool_forward_naive, C.max_pool_backward_naive, {}, POOL, (2, 3, 4, 4)),
+    "spatial_batchnorm": (*SBN, NORM3, TRAIN, (2, 3, 4, 4)),
+}
+
 
 def course_problems(seed: int = 0) -> dict[str, tuple[list, np.ndarray]]:
     """Return ``{name: ([layer], x)}``: every course layer with an input to check it on."""
     rng = np.random.default_rng(seed)
-    normal = rng.normal
-    conv_param, pool_param = (
-        {"stride": 1, "pad": 1},
-        {"pool_height": 2, "pool_width": 2, "stride": 2},
+    problems = {}
+    for name, (forward, backward, shapes, settings, x_shape) in PROBLEMS.items():
+        params = {key: rng.normal(size=shape) for key, shape in shapes.items()}
+        args = () if settings is None else (dict(settings),)
+        layer = FunctionPairLayer(forward, backward, params, args=args, name=name)
+        problems[name] = ([layer], rng.normal(size=x_shape))
+    labels = rng.integers(0, 4, size=8)
+    problems["softmax_loss"] = (
+        [LossFunctionLayer(C.softmax_loss, args=(labels,))],
+        rng.normal(size=(8, 4)),
     )
-    pair = FunctionPairLayer
-    return {
-        "affine": (
-            [
-                pair(
-                    course.affine_forward,
-                    course.affine_backward,
-                    {"w": normal(size=(6, 5)), "b": normal(size=5)},
-                    name="affine",
-                )
-            ],
-            normal(size=(4, 2, 3)),
-        ),
-        "relu": (
-            [pair(course.relu_forward, course.relu_backward, name="relu")],
-            normal(size=(4, 5)),
-        ),
-        "batchnorm": (
-            [
-                pair(
-                    course.batchnorm_forward,
-                    course.batchnorm_backward,
-                    {"gamma": normal(size=5), "beta": normal(size=5)},
-                    args=({"mode": "train"},),
-                    name="batchnorm",
-                )
-            ],
-            normal(2.0, 3.0, size=(8, 5)),
-        ),
-        "batchnorm_alt": (
-            [
-                pair(
-                    course.batchnorm_forward,
-                    course.batchnorm_backward_alt,
-                    {"gamma": normal(size=5), "beta": normal(size=5)},
-                    args=({"mode": "train"},),
-                    name="batchnorm_alt",
-                )
-            ],
-            normal(size=(8, 5)),
-        ),
-        "layernorm": (
-            [
-                pair(
-                    course.layernorm_forward,
-                    course.layernorm_backward,
-                    {"gamma": normal(size=5), "beta": normal(size=5)},
-                    args=({},),
-                    name="layernorm",
-                )
-            ],
-            normal(size=(6, 5)),
-        ),
-        "dropout": (
-            [
-                pair(
-                    course.dropout_forward,
-                    course.dropout_backward,
-                    args=({"p": 0.8, "mode": "train", "seed": 123},),
-                    name="dropout",
-                )
-            ],
-            normal(size=(6, 5)),
-        ),
-        "conv": (
-            [
-                pair(
-                    course.conv_forward_naive,
-                    course.conv_backward_naive,
-                    {"w": normal(size=(4, 3, 3, 3)), "b": normal(size=4)},
-                    args=(conv_param,),
-                    name="conv",
-                )
-            ],
-            normal(size=(2, 3, 5, 5)),
-        ),
-        "maxpool": (
-            [
-                pair(
-                    course.max_pool_forward_naive,
-                    course.max_pool_backward_naive,
-                    args=(pool_param,),
-                    name="maxpool",
-                )
-            ],
-            normal(size=(2, 3, 4, 4)),
-        ),
-        "spatial_batchnorm": (
-            [
-                pair(
-                    course.spatial_batchnorm_forward,
-                    course.spatial_batchnorm_backward,
-                    {"gamma": normal(size=3), "beta": normal(size=3)},
-                    args=({"mode": "train"},),
-                    name="spatial_batchnorm",
-                )
-            ],
-            normal(size=(2, 3, 4, 4)),
-        ),
-        "softmax_loss": (
-            [LossFunctionLayer(course.softmax_loss, args=(rng.integers(0, 4, size=8),))],
-            normal(size=(8, 4)),
-        ),
-    }
+    return problems
 
 
 def check_all(seed: int = 0) -> dict:
