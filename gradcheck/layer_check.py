@@ -206,7 +206,7 @@ def _layer_kind(state: _Run, failed: bool, rng) -> tuple[str, list]:
         found = ld.dense_diagnoses(state.name, parts, params, x, state.g, state.dx, state.grads)
         return "dense", found if failed else []
     if state.forward_mixing is not None:
-        return "normalization", _mixing_diagnoses(state, rng) if failed else []
+        return "batch-mixing", _mixing_diagnoses(state, rng) if failed else []
     if params or x.ndim != 2:
         return "other", []
     coupling = ld.probe_coupling(forward, x, rng)

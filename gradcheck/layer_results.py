@@ -26,8 +26,8 @@ class LayerReport:
     index, name : int, str
         Position in the stack (0 = first) and the layer's name.
     kind : str
-        ``"dense"``, ``"elementwise"``, ``"normalization"`` (the forward mixes samples)
-        or ``"other"`` (detected from the forward pass).
+        ``"dense"``, ``"elementwise"``, ``"batch-mixing"`` (the forward mixes samples,
+        as batch norm does) or ``"other"`` (detected from the forward pass).
     passed : bool
         Input gradient, parameter gradients and batch independence all correct.
     verdict : str
