@@ -50,13 +50,10 @@ def run_layer_check(
     """Check one layer on its input `x` (see the module docstring); raises LayerBroken."""
     layer = run.layer
     check_params(layer, name)
-    y = run.forward(x)
-    if not np.all(np.isfinite(y)):
-        bad = int(np.size(y) - np.count_nonzero(np.isfinite(y)))
-        message = f"{run.label('forward')} returned {bad} NaN/Inf value(s) on this input."
-        raise broken(f"{name}.forward", message)
+    y = _finite(run.forward(x), run.label("forward"), f"{name}.forward")
     g = rng.standard_normal(y.shape)  # float64 even for float32 layers: exact analytic values
     dx = run.backward(g, x.shape)
+    dx = None if dx is None else _finite(dx, run.label("backward"), f"{name}.x")
     grads = run.grads()
     problems = shape_problems(name, layer.params, x, g, dx, grads, run.label("backward"))
     problems = problems or repeat_problems(name, run, x, y, g, grads)
@@ -80,6 +77,14 @@ def run_layer_check(
         n_params=sum(int(np.size(p)) for p in layer.params.values()),
         notes=state.notes,
     )
+
+
+def _finite(array: np.ndarray, label: str, path: str) -> np.ndarray:
+    """Return `array`, or raise LayerBroken when it holds NaN/Inf (nothing to compare)."""
+    bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+    if bad:
+        raise broken(path, f"{label} returned {bad} NaN/Inf value(s) on this input.")
+    return array
 
 
 def _measure_mixing(state: _Run, rng) -> None:

@@ -42,6 +42,7 @@ def _backward(v, g, x, W):
         "bwd_shape": lambda: dx[:, :-1],
         "bwd_raises": lambda: {}["dx"],
         "bwd_wrong": lambda: 2 * dx,
+        "bwd_nan": lambda: dx * np.nan,
     }
     return table.get(next((k for k in v if k.startswith("bwd")), ""), lambda: dx)()
 
@@ -122,6 +123,7 @@ VIOLATIONS = [
     "bwd_shape",
     "bwd_raises",
     "bwd_wrong",
+    "bwd_nan",
     "grads_unset",
     "grads_missing_b",
     "grads_none_b",

@@ -358,3 +358,14 @@ def test_layer_writing_into_its_input_passes_with_a_note():
     notes = result.layers[2].notes
     assert len(notes) == 1 and "`inplace.forward` wrote into its input x in place" in notes[0]
     assert "note #2 inplace: `inplace.forward` wrote" in str(result)
+
+
+def test_a_parameter_free_nondeterministic_forward_is_not_called_mixing():
+    def dropout_forward(x, p):
+        mask = (np.random.default_rng().random(x.shape) < p) / p  # unseeded: differs per call
+        return x * mask, mask
+
+    layer = FunctionPairLayer(dropout_forward, lambda d, m: d * m, args=(0.5,), name="drop")
+    top = check_layers([layer], batch()).layers[0].diagnoses[0]
+    assert (top.kind, top.path) == ("nondeterministic", "drop")
+    assert "`dropout_forward` (the forward of layer `drop`)" in top.message
