@@ -5,7 +5,12 @@ checks every layer *in isolation* on its own input with a seeded random upstream
 ``g``: the input gradient against the scalar ``L(x) = <g, forward(x)>`` and every parameter
 gradient against ``L(p) = <g, forward(x; p)>``, both with :func:`gradcheck.check_gradient`;
 then a batch-independence check and, for a failing layer, the layer-aware diagnoses of
-:mod:`gradcheck.layer_diagnose`, ranked above the array-level ones.
+:mod:`gradcheck.layer_diagnose` and :mod:`gradcheck.norm_diagnose`, ranked above the
+array-level ones. Every call into a layer goes through
+:class:`gradcheck.layer_contract.LayerRunner`: a layer that breaks the contract (None, a
+tuple where an array belongs, missing ``grads``, an exception in its code) gets a FAILED
+verdict naming what it broke, never an exception. The per-layer work is
+:func:`gradcheck.layer_check.run_layer_check`.
 """
 
 from __future__ import annotations
@@ -108,8 +113,11 @@ def check_layers(
     -----
     A layer is checked on the input it receives, with ``g`` drawn from a standard normal:
     ``d<g, forward(x)>/dx = backward(g)`` is the whole contract of backward, so two scalar
-    checks per layer test it completely. Batch independence perturbs one sample and sends an
-    upstream gradient on one sample only; layers with ``mixes_samples = True`` skip it.
+    checks per layer test it completely. Whether the forward mixes samples is measured by
+    perturbing one sample: a mixing forward (batch norm) is reported as a note, its full
+    vector-Jacobian product having been checked; otherwise an upstream gradient on one sample
+    only must leave the other samples' input gradients zero. ``mixes_samples = True``
+    skips the measurement, ``mixes_samples = False`` makes a mixing forward a failure.
 
     Examples
     --------
