@@ -132,7 +132,6 @@ def forward_suspects(name: str, run: Any, x: np.ndarray, g: np.ndarray, dx: Any)
 
 @dataclasses.dataclass
 class _Group:
-    index: np.ndarray  # flat indices of the entries normalized together
     u: np.ndarray  # s * dout on the group
     mean: np.ndarray  # P1 u: the term through the mean
     var: np.ndarray  # P2 u: the term through the variance
@@ -151,19 +150,25 @@ def _groups(columns: np.ndarray, eps: float) -> list[np.ndarray]:
 
 
 def _group_model(jac: np.ndarray, xg: np.ndarray, g: np.ndarray, tol: float) -> _Group | None:
-    """Fit ``J = diag(s) (I - P)`` on one group; None when the forward is not of this form."""
+    """Fit ``J = diag(s) (I - P1 - a P2)`` on one group; None when the forward is not of it.
+
+    ``P1`` projects on the constant, ``P2`` on the centred input; ``a = var / (var + eps)``
+    is measured rather than assumed 1, so a small variance does not bias the fit.
+    """
     centered = xg - xg.mean()
-    if xg.size < 2 or not np.any(centered):
+    if xg.size < 3 or not np.any(centered):
         return None
     ones = np.full(xg.size, 1.0 / np.sqrt(xg.size))
     e = centered / np.linalg.norm(centered)
     p1, p2 = np.outer(ones, ones), np.outer(e, e)
     residual = np.eye(xg.size) - p1 - p2
     s = np.diag(jac @ residual) / np.maximum(np.diag(residual), 1e-300)
-    if np.max(np.abs(jac - s[:, None] * residual)) > tol * np.max(np.abs(jac)):
+    along = s[:, None] * p2
+    a = 1.0 - float(np.sum(jac * along) / max(np.sum(along * along), 1e-300))
+    if np.max(np.abs(jac - s[:, None] * (residual + (1 - a) * p2))) > tol * np.max(np.abs(jac)):
         return None
     u = s * g
-    return _Group(np.array([]), u, p1 @ u, p2 @ u, np.diag(jac) * g)
+    return _Group(u, p1 @ u, a * (p2 @ u), np.diag(jac) * g)
 
 
 def _stacked(columns: np.ndarray, x: np.ndarray, g: np.ndarray) -> dict | None:

@@ -6,6 +6,8 @@ for a normalization over groups G, with the truth at ``c_mean = c_var = 1``.
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradcheck.diagnose import Diagnosis
 from gradcheck.norm_diagnose import (
@@ -121,3 +123,23 @@ def test_forward_suspects_fires_on_a_piecewise_constant_forward_only():
     assert found.evidence["pattern"] == "piecewise_constant"
     assert forward_suspects("f", smooth, x, g, 2 * g) == []
     assert forward_suspects("f", step, x, g, np.zeros_like(g)) == []  # nothing to blame
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    layout=st.sampled_from([((0,), 2), ((1,), 2), ((0, 2, 3), 4)]),
+    n=st.integers(3, 6),
+    factor=st.floats(1.2, 6.0),
+    seed=st.integers(0, 2**16),
+)
+def test_property_count_factor_is_measured(layout, n, factor, seed):
+    axes, ndim = layout
+    rng = np.random.default_rng(seed)
+    shape = (n, 4) if ndim == 2 else (n, 4, 2, 3)
+    x, g = rng.normal(size=shape), rng.normal(size=shape)
+    healthy = normalization_diagnoses("n", norm(axes), x, g, backward(x, g, axes))
+    assert healthy == []
+    dx = backward(x, g, axes, c_mean=factor, c_var=factor)
+    (found,) = normalization_diagnoses("n", norm(axes), x, g, dx)
+    assert found.evidence["pattern"] == "count"
+    assert found.evidence["factor"] == pytest.approx(factor, rel=1e-4)
