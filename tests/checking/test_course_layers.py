@@ -9,6 +9,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 COURSE = Path(__file__).resolve().parents[2] / "examples" / "course"
 
@@ -114,3 +116,13 @@ def test_the_script_exits_0_when_correct_and_1_with_a_bug(capsys):
     assert CHECK.main(["--bug", "bn_eps"]) == 1
     out = capsys.readouterr().out
     assert "batchnorm          FAILED  other at batchnorm" in out
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_property_correct_course_layers_pass_on_any_draw(seed):
+    results = CHECK.check_all(seed)
+    assert all(r.passed for r in results.values()), {
+        k: r.layers[0].verdict for k, r in results.items() if not r.passed
+    }
