@@ -62,7 +62,7 @@ def run_layer_check(
         _measure_mixing(state, rng)
     checks = _run_checks(state, options)
     failed = bool(state.problems) or not all(r.passed for r in checks.values() if r is not None)
-    kind, specific = _kind_and_diagnoses(state, failed, rng)
+    kind, specific = _kind_and_diagnoses(state, failed, checks, rng)
     diagnoses = nd.name_scales(_ranked(state.problems + specific, checks, name), x, y)
     return LayerReport(
         index=index,
@@ -192,13 +192,13 @@ def _check_params(state: _Run, options: dict) -> GradientReport:
             value[...] = saved[key]
 
 
-def _kind_and_diagnoses(state: _Run, failed: bool, rng) -> tuple[str, list]:
+def _kind_and_diagnoses(state: _Run, failed: bool, checks: dict, rng) -> tuple[str, list]:
     """Return the layer's kind and its layer-aware diagnoses (best effort)."""
     try:
         kind, found = _layer_kind(state, failed, rng)
         if failed:
             suspects = nd.forward_suspects(state.name, state.run, state.x, state.g, state.dx)
-            found = suspects + found
+            found = suspects + found + ld.unused_inputs(state.name, checks.get("x"))
         return kind, found
     except (LayerBroken, ValueError, TypeError, IndexError, FloatingPointError):
         return "other", []

@@ -346,3 +346,24 @@ def rowwise_diagnoses(
         if np.all(np.abs(dx - model) <= _SIGMAS * allowed):
             return [_activation(name, pattern, 1.0)]
     return []
+
+
+def unused_inputs(name: str, report: Any) -> list[Diagnosis]:
+    """Explain an input gradient sent to entries the forward's output does not depend on.
+
+    `report` is the layer's input-gradient check: when (nearly) every failing entry has a
+    numeric derivative of exactly 0, backward routed ``dout`` where the forward did not
+    look (max pooling's non-max entries, dropped units, a cropped border).
+    """
+    failures = getattr(report, "failures", None) or []
+    unused = [f for f in failures if f.numeric == 0 and f.analytic != 0]
+    if not failures or len(unused) < 0.9 * len(failures):
+        return []
+    path = f"{name}.x"
+    message = (
+        f"`{path}`: backward gives a gradient to {len(unused)} input entries that the "
+        "forward's output does not depend on (their numeric derivative is 0): route dout "
+        "only to the entries that produced each output (the max of a pooling window, the "
+        "kept units)."
+    )
+    return [_diag("other", path, 0.9, message, pattern="unused_inputs", n_unused=len(unused))]

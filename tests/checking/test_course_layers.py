@@ -56,7 +56,7 @@ BUGS = {
     "dropout_no_scale": ("dropout", "scale", "dropout", "The factor is p = 0.8"),
     "conv_db_mean": ("conv", "scale", "conv.b", "The factor is 1/(H·W) = 0.04"),
     "conv_dx_padded": ("conv", "other", "conv.x", "keeps the padding"),
-    "maxpool_all_positions": ("maxpool", "other", "maxpool.x", "numeric gradient is zero there"),
+    "maxpool_all_positions": ("maxpool", "other", "maxpool.x", "does not depend on"),
     "sbn_count": ("spatial_batchnorm", "scale", "spatial_batchnorm", "by N = 2 where the"),
     "softmax_no_mean": ("softmax_loss", "scale", "softmax_loss.x", "The factor is N = 8"),
 }
