@@ -175,8 +175,9 @@ def _stacked(columns: np.ndarray, x: np.ndarray, g: np.ndarray) -> dict | None:
     """Fit every group; return the model terms as flat arrays, or None when one does not fit."""
     flat_x, flat_g = x.reshape(-1), g.reshape(-1)
     terms = {k: np.zeros(x.size) for k in ("u", "mean", "var", "diag")}
-    sizes = np.zeros(x.size)
+    sizes, extent = np.zeros(x.size), ""
     for index in _groups(columns, lp.working_eps(g.dtype)):
+        extent = extent or group_extent(index, x.shape)
         jac = columns[np.ix_(index, index)].T  # J[j, k] = dy_j / dx_k
         fit = _group_model(jac, flat_x[index], flat_g[index], 1e-2)
         if fit is None:
@@ -184,7 +185,22 @@ def _stacked(columns: np.ndarray, x: np.ndarray, g: np.ndarray) -> dict | None:
         for key in terms:
             terms[key][index] = getattr(fit, key)
         sizes[index] = index.size
-    return {**terms, "size": sizes}
+    return {**terms, "size": sizes, "extent": extent}
+
+
+def group_extent(index: np.ndarray, shape: tuple) -> str:
+    """Name the axes a group of flat indices spans: "N", "N·H·W", "2·H·W" (part of an axis).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> group_extent(np.array([0, 3, 6, 9]), (4, 3))
+    'N'
+    """
+    letters = _letters(shape)
+    spans = [np.unique(axis).size for axis in np.unravel_index(index, shape)]
+    parts = [letters[i] if n == shape[i] else str(n) for i, n in enumerate(spans) if n > 1]
+    return "·".join(parts)
 
 
 def normalization_diagnoses(
@@ -263,7 +279,7 @@ def _coupling_terms(name, user, true, model, noise, shape) -> Diagnosis | None:
     if abs(c_mean / c_var - 1.0) < 0.02:
         if abs(c_mean - 1.0) < 1e-3 and abs(c_var - 1.0) < 1e-3:
             return None
-        return _count(name, (c_mean + c_var) / 2, int(model["size"][0]), shape)
+        return _count(name, (c_mean + c_var) / 2, int(model["size"][0]), model["extent"], shape)
     message = (
         f"`{name}`: the term through the mean is {c_mean:.4g}x and the term through the "
         f"variance {c_var:.4g}x what they should be: look at dmean and dvar (a missing "
@@ -272,9 +288,9 @@ def _coupling_terms(name, user, true, model, noise, shape) -> Diagnosis | None:
     return _norm(name, message, "one_term", mean_factor=c_mean, var_factor=c_var)
 
 
-def _count(name: str, factor: float, size: int, shape: tuple) -> Diagnosis:
+def _count(name: str, factor: float, size: int, extent: str, shape: tuple) -> Diagnosis:
     names = factor_names(shape)
-    true_label = _match(float(size), names) or str(size)
+    true_label = extent or str(size)
     used = size / factor
     used_label = _match(used, names) or f"{used:.4g}"
     message = (

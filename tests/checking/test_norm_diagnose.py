@@ -143,3 +143,29 @@ def test_property_count_factor_is_measured(layout, n, factor, seed):
     (found,) = normalization_diagnoses("n", norm(axes), x, g, dx)
     assert found.evidence["pattern"] == "count"
     assert found.evidence["factor"] == pytest.approx(factor, rel=1e-4)
+
+
+def group_norm(x, groups=2):
+    n, c = x.shape[:2]
+    xg = x.reshape(n, groups, -1)
+    xhat = (xg - xg.mean(axis=2, keepdims=True)) / np.sqrt(xg.var(axis=2, keepdims=True) + EPS)
+    return GAMMA.reshape(1, -1, 1, 1) * xhat.reshape(x.shape)
+
+
+def group_norm_backward(x, g, count_factor=1.0, groups=2):
+    n = len(x)
+    xg = x.reshape(n, groups, -1)
+    istd = 1 / np.sqrt(xg.var(axis=2, keepdims=True) + EPS)
+    xhat = (xg - xg.mean(axis=2, keepdims=True)) * istd
+    d = (GAMMA.reshape(1, -1, 1, 1) * g).reshape(n, groups, -1)
+    mean_d, mean_dx = d.mean(axis=2, keepdims=True), (d * xhat).mean(axis=2, keepdims=True)
+    return (istd * (d - count_factor * (mean_d + xhat * mean_dx))).reshape(x.shape)
+
+
+def test_group_norm_count_names_the_group_extent():
+    x, g = RNG.normal(size=(2, 4, 2, 2)), RNG.normal(size=(2, 4, 2, 2))
+    assert normalization_diagnoses("gn", group_norm, x, g, group_norm_backward(x, g)) == []
+    dx = group_norm_backward(x, g, count_factor=4.0)
+    (found,) = normalization_diagnoses("gn", group_norm, x, g, dx)
+    assert found.evidence["expected"] == "2·H·W"
+    assert "divides by N = 2 where the forward's statistics run over 2·H·W = 8" in found.message
