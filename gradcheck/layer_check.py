@@ -135,9 +135,24 @@ def _run_checks(state: _Run, options: dict) -> dict[str, GradientReport | None]:
             message = f"{state.run.label('forward')}: {exc}"
             state.problems.append(Diagnosis("nondeterministic", state.name, 1.0, message, {}))
         except GradcheckError as exc:
-            message = f"`{state.name}`: the {key} check stopped: {exc}"
+            message = f"`{state.name}`: the {key} check stopped: {_in_user_terms(exc, state)}"
             state.problems.append(Diagnosis("other", f"{state.name}.{key}", 1.0, message, {}))
     return checks
+
+
+def _in_user_terms(exc: Exception, state: _Run) -> str:
+    """Reword a checker message about its internal `loss`/`grad` in terms of the layer."""
+    forward = f"{state.run.label('forward')} (through <g, forward(x)>)"
+    text = str(exc)
+    for internal, user in (
+        ("`loss(params)`", forward),
+        ("`grad(params)`", state.run.label("backward")),
+        ("`loss`", forward),
+        ("`grad`", state.run.label("backward")),
+        ("the bare parameter", "the layer's input"),
+    ):
+        text = text.replace(internal, user)
+    return text
 
 
 def _inner(g: np.ndarray, y: Any, *dtypes: Any) -> np.floating:

@@ -369,3 +369,12 @@ def test_a_parameter_free_nondeterministic_forward_is_not_called_mixing():
     top = check_layers([layer], batch()).layers[0].diagnoses[0]
     assert (top.kind, top.path) == ("nondeterministic", "drop")
     assert "`dropout_forward` (the forward of layer `drop`)" in top.message
+
+
+def test_checker_refusals_are_worded_with_the_users_function():
+    x = np.full((3, 2), 1e-9)  # the probe steps out of log's domain
+    layer = FunctionPairLayer(lambda v: (np.log(v), v), lambda d, c: d / c, name="log")
+    with np.errstate(all="ignore"):
+        result = check_layers([layer], x)
+    for d in result.layers[0].diagnoses:
+        assert not any(word in d.message for word in ("`loss", "`grad", "the bare parameter"))
