@@ -90,7 +90,7 @@ def _finite(array: np.ndarray, label: str, path: str) -> np.ndarray:
 def _measure_mixing(state: _Run, rng) -> None:
     """Measure whether the forward mixes samples; mixing only in the backward is a problem."""
     declared = getattr(state.run.layer, "mixes_samples", None)
-    if declared is True or np.ndim(state.y) < 1 or len(state.x) < 2:
+    if declared is True or min(np.ndim(state.y), np.ndim(state.x)) < 1 or len(state.x) < 2:
         return
     found = bi.forward_mixing(state.run.forward, state.x, rng)
     if found is not None:
