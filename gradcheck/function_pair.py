@@ -18,7 +18,7 @@ import numpy as np
 
 from gradcheck._validate import check_callable
 from gradcheck.errors import InvalidTypeError
-from gradcheck.layer_contract import describe_returned
+from gradcheck.layer_contract import LayerContractError, describe_returned
 
 
 def _function_name(fn: Callable) -> str:
@@ -147,7 +147,7 @@ class FunctionPairLayer:
         returned = self.forward_fn(x, *self.params.values(), *args, **kwargs)
         if not isinstance(returned, tuple | list) or len(returned) != 2:
             hint = "Is it finished?" if returned is None else "Return the output and the cache."
-            raise InvalidTypeError(
+            raise LayerContractError(
                 f"`{fn}` returned {describe_returned(returned)}; expected (out, cache). {hint}"
             )
         out, self._cache = returned
@@ -168,7 +168,7 @@ class FunctionPairLayer:
         names = names if self.params else "dx,"
         if not isinstance(returned, tuple | list) or len(returned) != 1 + len(self.params):
             hint = " Is it finished?" if returned is None else ""
-            raise InvalidTypeError(
+            raise LayerContractError(
                 f"`{fn}` returned {describe_returned(returned)}; expected ({names}): the input "
                 f"gradient, then one per parameter in the order of `params`.{hint}"
             )
@@ -234,7 +234,7 @@ class LossFunctionLayer:
         args, kwargs = copy.deepcopy(self.args), copy.deepcopy(self.kwargs)
         returned = self.loss_fn(x, *args, **kwargs)
         if not isinstance(returned, tuple | list) or len(returned) != 2:
-            raise InvalidTypeError(
+            raise LayerContractError(
                 f"`{self.function_names['forward']}` returned "
                 f"{describe_returned(returned)}; expected (loss, dx)."
             )

@@ -129,6 +129,8 @@ def _run_checks(state: _Run, options: dict) -> dict[str, GradientReport | None]:
             continue
         try:
             checks[key] = check(state, options)
+            if state.run.fault is not None:  # swallowed by the checker: not the layer's fault
+                raise state.run.fault
         except LayerBroken:
             raise
         except NondeterministicError as exc:
@@ -215,7 +217,9 @@ def _kind_and_diagnoses(state: _Run, failed: bool, checks: dict, rng) -> tuple[s
             suspects = nd.forward_suspects(state.name, state.run, state.x, state.g, state.dx)
             found = suspects + found + ld.unused_inputs(state.name, checks.get("x"))
         return kind, found
-    except (LayerBroken, ValueError, TypeError, IndexError, FloatingPointError):
+    except Exception:  # noqa: BLE001 -- a probe that does not apply to this layer
+        if state.run.fault is not None:
+            raise state.run.fault from None
         return "other", []
 
 

@@ -12,6 +12,7 @@ never gradcheck's internals.
 
 from __future__ import annotations
 
+import sysconfig
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,10 +21,17 @@ from typing import Any
 import numpy as np
 
 from gradcheck.diagnose import Diagnosis
-from gradcheck.errors import GradcheckError
+from gradcheck.errors import GradcheckError, InvalidTypeError
 
 _PACKAGE = str(Path(__file__).resolve().parent)
+_REFERENCE = str(Path(_PACKAGE) / "nn")  # the reference layers are a user of the checker
 _NUMPY = str(Path(np.__file__).resolve().parent)
+_INSTALLED = tuple({sysconfig.get_paths()[key] for key in ("purelib", "platlib")})
+_STDLIB = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib")})
+
+
+class LayerContractError(InvalidTypeError):
+    """An adapter's layer function returned something the contract does not allow."""
 
 
 class LayerBroken(GradcheckError):
@@ -51,10 +59,24 @@ def broken(path: str, message: str, kind: str = "other", **evidence: Any) -> Lay
     return LayerBroken(Diagnosis(kind, path, 1.0, message, {"contract": True, **evidence}))
 
 
+def _is_user_file(filename: str) -> bool:
+    """Whether a traceback frame belongs to the user (not gradcheck's machinery or libraries)."""
+    path = str(Path(filename).resolve()) if filename and filename[0] != "<" else filename
+    if path.startswith(_PACKAGE):
+        return path.startswith(_REFERENCE)
+    if path.startswith(_NUMPY):
+        return False
+    return path.startswith(_INSTALLED) or not path.startswith(_STDLIB)
+
+
+def user_frames(exc: BaseException) -> list:
+    """Return the frames of `exc`'s traceback that are the user's code."""
+    return [f for f in traceback.extract_tb(exc.__traceback__) if _is_user_file(f.filename)]
+
+
 def user_frame(exc: BaseException) -> str:
     """Return where in the user's code `exc` was raised: "in `f` (file.py:12: `line`)"."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    mine = [f for f in frames if not f.filename.startswith((_PACKAGE, _NUMPY))]
+    mine = user_frames(exc)
     if not mine:
         return ""
     frame = mine[-1]
@@ -62,12 +84,21 @@ def user_frame(exc: BaseException) -> str:
     return f" in `{frame.name}` ({Path(frame.filename).name}:{frame.lineno}{line})"
 
 
+def is_the_layers_fault(exc: BaseException) -> bool:
+    """Whether `exc` comes from the layer's own code or contract, not gradcheck's machinery.
+
+    A protocol fault or a closed pipe raised by gradcheck's own layer wrappers (a program
+    checked over stdin/stdout) is not a verdict on the layer: it propagates.
+    """
+    return isinstance(exc, LayerBroken | LayerContractError) or bool(user_frames(exc))
+
+
 def raised(layer: Any, name: str, role: str, exc: Exception) -> LayerBroken:
     """Return the diagnosis of an exception raised inside the user's `role` function."""
     if isinstance(exc, LayerBroken):
         return exc
     label = function_label(layer, name, role)
-    if isinstance(exc, GradcheckError):  # an adapter's message, naming the user's function
+    if isinstance(exc, LayerContractError):  # an adapter's message, naming the user's function
         return broken(f"{name}.{role}", f"`{name}`: {exc}")
     message = (
         f"{label} raised {type(exc).__name__}: {exc}{user_frame(exc)}. Fix the exception "
@@ -120,6 +151,7 @@ class LayerRunner:
     def __init__(self, layer: Any, name: str) -> None:
         self.layer, self.name = layer, name
         self.notes: list[str] = []
+        self.fault: Exception | None = None
 
     def label(self, role: str) -> str:
         """Return how messages name the layer's `role` function."""
@@ -131,10 +163,15 @@ class LayerRunner:
             self.notes.append(text)
 
     def _call(self, role: str, argument: np.ndarray, what: str) -> Any:
+        if self.fault is not None:  # the machinery failed before (a dead program): say so again
+            raise self.fault
         given = np.array(argument)
         try:
             returned = getattr(self.layer, role)(given)
-        except Exception as exc:  # noqa: BLE001 -- the user's code: attributed, not re-raised
+        except Exception as exc:  # the user's code: attributed, not re-raised
+            if not is_the_layers_fault(exc):
+                self.fault = exc  # sticky, even if a caller in between swallows it
+                raise
             raise raised(self.layer, self.name, role, exc) from exc
         if given.shape != np.shape(argument) or not np.array_equal(given, argument, equal_nan=True):
             self.note(

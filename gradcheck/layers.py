@@ -187,6 +187,8 @@ def _check_one(index: int, layer: Any, x: np.ndarray | None, rng, options: dict)
         report = run_layer_check(index, name, run, x, rng, options)
     except LayerBroken as exc:
         report = _report(index, name, layer, [exc.diagnosis])
+    if run.fault is not None:  # gradcheck's machinery failed (a dead program), not the layer
+        raise run.fault
     notes = [*report.notes, *run.notes, *(own_notes or [])]
     return dataclasses.replace(report, notes=notes)
 

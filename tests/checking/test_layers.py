@@ -378,3 +378,21 @@ def test_checker_refusals_are_worded_with_the_users_function():
         result = check_layers([layer], x)
     for d in result.layers[0].diagnoses:
         assert not any(word in d.message for word in ("`loss", "`grad", "the bare parameter"))
+
+
+def test_a_fault_of_gradchecks_own_machinery_propagates(monkeypatch):
+    """A dead program behind a layer wrapper is not a verdict on the layer: it is raised."""
+    from gradcheck import layer_contract
+
+    class DeadPipe(Dense):
+        calls = 0
+
+        def forward(self, x):
+            DeadPipe.calls += 1
+            if DeadPipe.calls > 3:
+                raise BrokenPipeError("the program is gone")
+            return super().forward(x)
+
+    monkeypatch.setattr(layer_contract, "_is_user_file", lambda filename: False)
+    with pytest.raises(BrokenPipeError, match="the program is gone"):
+        check_layers([DeadPipe(4, 3, rng=0)], batch())
