@@ -108,9 +108,13 @@ def make_grad(bugs):
 def user_layers(W, bugs):
     Wl1, bl1, Wl2, bl2 = (np.array(p) for p in unpack(W))
     return [
-        FunctionPairLayer(affine_forward, affine_backward, {"Wl1": Wl1, "bl1": bl1}, "affine1"),
+        FunctionPairLayer(
+            affine_forward, affine_backward, {"Wl1": Wl1, "bl1": bl1}, name="affine1"
+        ),
         FunctionPairLayer(*make_sigmoid_layer(bugs), name="sigmoid1"),
-        FunctionPairLayer(affine_forward, affine_backward, {"Wl2": Wl2, "bl2": bl2}, "affine2"),
+        FunctionPairLayer(
+            affine_forward, affine_backward, {"Wl2": Wl2, "bl2": bl2}, name="affine2"
+        ),
         FunctionPairLayer(*make_sigmoid_layer(bugs, output=True), name="sigmoid_out"),
     ]
 

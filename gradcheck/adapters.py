@@ -3,16 +3,17 @@
 =========================  ==================================================================
 adapter                    wraps
 =========================  ==================================================================
-:class:`FunctionPairLayer`  ``forward(x, *params) -> (out, cache)`` and
-                            ``backward(dout, cache) -> (dx, *dparams)`` (the course style)
+:class:`FunctionPairLayer`  ``forward(x, *params, *args) -> (out, cache)`` and
+                            ``backward(dout, cache) -> dx or (dx, *dparams)`` (course style)
+:class:`LossFunctionLayer`  ``loss(x, *args) -> (loss, dx)`` (a course-style loss function)
 :class:`MethodMappingLayer` an object whose methods and attributes have other names
                             (``fprop``/``bprop``, ``weights``/``dweights``...)
 :class:`FlatVectorNetwork`  a whole network as ``loss(theta)`` and ``grad(theta)`` over one flat
                             vector, with a reshape spec ``[("Wl1", (784, 1000)), ...]``
 =========================  ==================================================================
 
-The first two give objects that follow the layer protocol of :func:`gradcheck.check_layers`
-(``params``, ``grads``, ``forward``, ``backward``, ``name``); the third checks the network
+The first three give objects that follow the layer protocol of :func:`gradcheck.check_layers`
+(``params``, ``grads``, ``forward``, ``backward``, ``name``); the fourth checks the network
 with :func:`gradcheck.check_gradient` and reports per unpacked parameter.
 """
 
@@ -25,88 +26,9 @@ import numpy as np
 
 from gradcheck._validate import check_callable, check_choice
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError, TreeMismatchError
+from gradcheck.function_pair import FunctionPairLayer, LossFunctionLayer
 
-
-def _as_tuple(value: Any, what: str, expected: int, hint: str) -> tuple:
-    if not isinstance(value, tuple | list) or len(value) != expected:
-        got = f"a {type(value).__name__}"
-        if isinstance(value, tuple | list):
-            got += f" of length {len(value)}"
-        raise InvalidTypeError(
-            f"{what} must return a tuple of {expected} items; got {got}. Return {hint}."
-        )
-    return tuple(value)
-
-
-class FunctionPairLayer:
-    """A layer made of a course-style ``forward``/``backward`` function pair.
-
-    Parameters
-    ----------
-    forward_fn : callable
-        ``forward_fn(x, *params) -> (out, cache)``, the parameters passed in the order of
-        `params`.
-    backward_fn : callable
-        ``backward_fn(dout, cache) -> (dx, *dparams)``, the gradients in the same order.
-    params : dict of str to ndarray
-        The parameters, by name (may be empty). The arrays are used as they are (live).
-    name : str, optional
-        The layer's name in reports (default: the forward function's name).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> def affine_forward(x, w, b):
-    ...     return x @ w + b, (x, w)
-    >>> def affine_backward(dout, cache):
-    ...     x, w = cache
-    ...     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
-    >>> layer = FunctionPairLayer(affine_forward, affine_backward,
-    ...                           {"w": np.ones((3, 2)), "b": np.zeros(2)})
-    >>> layer.forward(np.ones((4, 3))).shape
-    (4, 2)
-    >>> sorted(layer.backward(np.ones((4, 2))) is not None and layer.grads)
-    ['b', 'w']
-    """
-
-    def __init__(
-        self,
-        forward_fn: Callable,
-        backward_fn: Callable,
-        params: Mapping[str, np.ndarray] | None = None,
-        name: str | None = None,
-    ) -> None:
-        self.forward_fn = check_callable("forward_fn", forward_fn)
-        self.backward_fn = check_callable("backward_fn", backward_fn)
-        if params is not None and not isinstance(params, Mapping):
-            raise InvalidTypeError(
-                f"`params` must be a dict name -> ndarray; got {type(params).__name__}. "
-                "Try params={'W': W, 'b': b} in the order forward_fn takes them."
-            )
-        self.params = dict(params or {})
-        self.grads: dict[str, np.ndarray] = {}
-        self.name = name or getattr(forward_fn, "__name__", "layer")
-        self._cache: Any = None
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Run ``forward_fn(x, *params)``; keep the cache for :meth:`backward`."""
-        what = f"`{self.name}` forward_fn(x, *params)"
-        hint = "(out, cache): the output, then what backward_fn needs"
-        out, self._cache = _as_tuple(self.forward_fn(x, *self.params.values()), what, 2, hint)
-        return out
-
-    def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        """Run ``backward_fn(dout, cache)``; set :attr:`grads`; return ``dx``."""
-        what = f"`{self.name}` backward_fn(dout, cache)"
-        names = ", ".join(["dx", *(f"d{key}" for key in self.params)]) + ("," * (not self.params))
-        hint = f"({names}): the input gradient, then one per parameter in the order of `params`"
-        returned = self.backward_fn(grad_y, self._cache)
-        dx, *dparams = _as_tuple(returned, what, 1 + len(self.params), hint)
-        self.grads = dict(zip(self.params, dparams, strict=True))
-        return dx
-
-    def __repr__(self) -> str:
-        return f"FunctionPairLayer({self.name!r}, params={list(self.params)})"
+__all__ = ["FlatVectorNetwork", "FunctionPairLayer", "LossFunctionLayer", "MethodMappingLayer"]
 
 
 def _named_arrays(obj: Any, spec: str | Sequence[str], role: str) -> dict[str, np.ndarray]:

@@ -25,35 +25,36 @@ Batch independence (``batch_mixing``) lives in :mod:`gradcheck.batch_independenc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis, accumulation_diagnosis
+from gradcheck.diagnose import Diagnosis
+from gradcheck.layer_shapes import shape_diagnosis
+from gradcheck.numeric import layer_probes as lp
+
+__all__ = [
+    "dense_diagnoses",
+    "dense_parts",
+    "elementwise_diagnoses",
+    "probe_coupling",
+    "rowwise_diagnoses",
+    "shape_diagnosis",
+]
 
 Forward = Callable[[np.ndarray], np.ndarray]
 _MATCH = 0.9  # fraction of usable entries a model must explain
 _SIGMAS = 4.0  # an explanation may miss by this many estimated errors of the estimates
 
 
-def _tol(dtype: Any) -> float:
-    return 1e-2 if np.dtype(dtype) == np.float32 else 1e-4
-
-
-def _step(dtype: Any) -> float:
-    """Central-difference step for a layer computing in `dtype` (Press et al. §5.7)."""
-    return float(np.cbrt(np.finfo(np.result_type(dtype, np.float32)).eps))
-
-
-def _close(a: Any, b: Any, rtol: float) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
+def _close(a: Any, b: Any, eps: float, terms: int = 1) -> bool:
+    """Whether `a` equals the model `b` up to the rounding of sums of `terms` products."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or not np.all(np.isfinite(a)):
         return False
-    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * (np.max(np.abs(b), initial=0) + 1e-30)))
-
-
-def _changed(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    return ~((new == old) | (np.isnan(new) & np.isnan(old)))
+    scale = float(np.max(np.abs(b), initial=0.0))
+    allowed = lp.agreement(b, eps, scale, terms)
+    return bool(np.all(np.abs(a - b) <= allowed))
 
 
 def probe_coupling(forward: Forward, x: np.ndarray, rng: np.random.Generator) -> str:
@@ -72,12 +73,13 @@ def probe_coupling(forward: Forward, x: np.ndarray, rng: np.random.Generator) ->
     y = np.asarray(forward(x.copy()))
     if y.shape != x.shape or x.ndim != 2:
         return "other"
+    eps, steps = lp.working_eps(y.dtype), lp.probe_steps(x, y.dtype)
     kind = "elementwise"
     for flat in rng.choice(x.size, size=min(4, x.size), replace=False):
         index = np.unravel_index(flat, x.shape)
         bumped = x.copy()
-        bumped[index] += 1e-3 * (1 + abs(bumped[index]))
-        moved = _changed(np.asarray(forward(bumped)), y)
+        bumped[index] += steps[index]
+        moved = lp.moved_beyond_rounding(np.asarray(forward(bumped)), y, eps)
         moved[index] = False
         if moved.any():
             if moved[np.arange(x.shape[0]) != index[0]].any():
@@ -98,86 +100,24 @@ def dense_parts(params: Mapping[str, np.ndarray], x: np.ndarray, y: np.ndarray) 
     >>> dense_parts({"W": W, "b": b}, x, x @ W + b)
     {'W': 'W', 'b': 'b', 'transposed': False}
     """
-    if x.ndim != 2 or np.ndim(y) != 2:
+    if np.ndim(x) < 2 or np.ndim(y) != 2 or len(y) != len(x):
         return None
+    x = np.reshape(x, (len(x), -1))  # affine_forward flattens (N, d1, d2...) inputs
     n_in, n_out = x.shape[1], y.shape[1]
     bias = next((k for k, v in params.items() if np.shape(v) == (n_out,)), None)
     offset = params[bias] if bias else 0.0
+    eps = lp.working_eps(np.asarray(y).dtype)
     for name, value in params.items():
         for transposed, shape in ((False, (n_in, n_out)), (True, (n_out, n_in))):
             if np.shape(value) == shape:
                 weight = value.T if transposed else value
-                if _close(y, x @ weight + offset, _tol(y.dtype)):
+                if _close(y, x @ weight + offset, eps, n_in + 1):
                     return {"W": name, "b": bias, "transposed": transposed}
     return None
 
 
 def _diag(kind: str, path: str, confidence: float, message: str, **evidence: Any) -> Diagnosis:
     return Diagnosis(kind, path, float(confidence), message, evidence)
-
-
-def shape_diagnosis(path: str, got: tuple, want: tuple, dout_shape: tuple) -> Diagnosis:
-    """Explain a gradient of the wrong shape (transposed, reduced over the wrong axis...)."""
-    got, want, dout_shape = tuple(got), tuple(want), tuple(dout_shape)
-    head, evidence = f"`{path}` has shape {got}; expected {want}", {"shape": got, "expected": want}
-    if len(want) == 2 and got == want[::-1]:
-        why = "the transpose: compute it as `x.T @ dout`, not `dout.T @ x`"
-        return _diag("transpose", path, 0.95, f"{head}, {why}.", **evidence)
-    if len(want) == 1 and len(dout_shape) == 2 and got in ((dout_shape[0],), (1, want[0])):
-        why = "the bias gradient must sum dout over the batch axis (`dout.sum(axis=0)`)"
-        return _diag("axis", path, 0.9, f"{head}: {why}.", **evidence)
-    if got == dout_shape:
-        why = "the shape of dout: the input gradient forgot the weights (`dout @ W.T`)"
-        return _diag("other", path, 0.8, f"{head}, {why}.", **evidence)
-    why = "backward must give a gradient of the same shape as what it differentiates"
-    return _diag("other", path, 0.5, f"{head}: {why}.", **evidence)
-
-
-def shape_problems(name: str, params: Mapping, x, g, dx, grads: Mapping) -> list[Diagnosis]:
-    """Explain an input gradient or parameter gradients of the wrong shape, or missing."""
-    problems = []
-    if dx is None:
-        message = (
-            f"`{name}.backward` returned None; it must return dx, the gradient for its "
-            f"input, of shape {x.shape} (add `return dx`)."
-        )
-        problems.append(Diagnosis("other", f"{name}.x", 1.0, message, {"expected": x.shape}))
-    elif np.shape(dx) != x.shape:
-        problems.append(shape_diagnosis(f"{name}.x", np.shape(dx), x.shape, g.shape))
-    for key, value in params.items():
-        if key not in grads:
-            message = (
-                f"`{name}.backward` did not set `grads['{key}']`; it must set one "
-                f"gradient per parameter (keys {list(params)})."
-            )
-            problems.append(Diagnosis("zero", f"{name}.{key}", 1.0, message, {}))
-        elif grads[key].shape != np.shape(value):
-            path = f"{name}.{key}"
-            problems.append(shape_diagnosis(path, grads[key].shape, np.shape(value), g.shape))
-    return problems
-
-
-def repeat_problems(name: str, layer: Any, x, y, g, first: Mapping) -> list[Diagnosis]:
-    """Run forward and backward again: outputs and gradients must not change.
-
-    A changed output is ``nondeterministic`` (dropout, noise); changed gradients are an
-    ``accumulation`` (``+=`` into stored gradients: a missing zero_grad).
-    """
-    if not layer.params:
-        return []
-    if not np.array_equal(np.asarray(layer.forward(x.copy())), y, equal_nan=True):
-        message = (
-            f"`{name}.forward` returned different outputs for the same input (dropout, "
-            "noise?): make it deterministic (e.g. an eval mode or a fixed seed) to check it."
-        )
-        return [Diagnosis("nondeterministic", name, 1.0, message, {})]
-    layer.backward(g)
-    second = {k: np.array(v) for k, v in layer.grads.items()}
-    return [
-        accumulation_diagnosis(f"{name}.{key}", first[key], second[key])
-        for key in layer.params
-        if not np.array_equal(first[key], second[key], equal_nan=True)
-    ]
 
 
 def dense_diagnoses(
@@ -188,38 +128,44 @@ def dense_diagnoses(
     `parts` comes from :func:`dense_parts`; `g` is the upstream gradient, `dx` and `grads`
     what backward returned for it.
     """
-    rtol = _tol(np.result_type(x, g))
+    x = np.reshape(x, (len(x), -1))
     weight = params[parts["W"]]
+    eps = lp.working_eps(*(np.asarray(a).dtype for a in (x, g, weight)))
+    terms = len(x)
     dweight = x.T @ g if not parts["transposed"] else g.T @ x
     matrix = weight.T if parts["transposed"] else weight
     found = []
     dw = np.asarray(grads.get(parts["W"]))
     square = dw.ndim == 2 and dw.shape[0] == dw.shape[1]
-    if square and _close(dw, dweight.T, rtol) and not _close(dw, dweight, rtol):
+    if square and _close(dw, dweight.T, eps, terms) and not _close(dw, dweight, eps, terms):
         path = f"{name}.{parts['W']}"
         why = "is the transpose of the true weight gradient: compute it as `x.T @ dout`"
         found.append(_diag("transpose", path, 0.95, f"`{path}` {why}.", pattern="dW.T"))
     if parts["b"] is not None:
-        found += _bias_diagnoses(f"{name}.{parts['b']}", np.asarray(grads.get(parts["b"])), g, rtol)
-    found += _dense_input_diagnoses(f"{name}.x", np.asarray(dx), g, matrix, rtol)
+        db = np.asarray(grads.get(parts["b"]))
+        found += _bias_diagnoses(f"{name}.{parts['b']}", db, g, eps, g.size)
+    dx = np.asarray(dx)
+    if dx.size == x.size:
+        found += _dense_input_diagnoses(f"{name}.x", dx.reshape(x.shape), g, matrix, eps)
     return found
 
 
-def _bias_diagnoses(path: str, db: np.ndarray, g: np.ndarray, rtol: float) -> list[Diagnosis]:
-    if _close(db, g.sum(axis=0), rtol):
+def _bias_diagnoses(path: str, db: np.ndarray, g: np.ndarray, eps: float, terms: int) -> list:
+    if _close(db, g.sum(axis=0), eps, terms):
         return []
     wrong = {"features (axis=1)": g.sum(axis=1), "every axis": np.full(db.shape, g.sum())}
     for words, model in wrong.items():
-        if _close(db, model, rtol):
+        if _close(db, model, eps, terms):
             why = f"is dout summed over {words}; sum over the batch axis: `dout.sum(axis=0)`"
             return [_diag("axis", path, 0.9, f"`{path}` {why}.", pattern=f"sum over {words}")]
     return []
 
 
 def _dense_input_diagnoses(
-    path: str, dx: np.ndarray, g: np.ndarray, matrix: np.ndarray, rtol: float
+    path: str, dx: np.ndarray, g: np.ndarray, matrix: np.ndarray, eps: float
 ) -> list[Diagnosis]:
-    if _close(dx, g @ matrix.T, rtol):
+    terms = matrix.shape[1]
+    if _close(dx, g @ matrix.T, eps, terms):
         return []
     square = matrix.shape[0] == matrix.shape[1]
     wrong = [  # (applies, model, kind, pattern, what it did)
@@ -227,40 +173,10 @@ def _dense_input_diagnoses(
         (True, lambda: g, "other", "dx == dout", "equals dout: it forgot the weights"),
     ]
     for applies, model, kind, pattern, did in wrong:
-        if applies and _close(dx, model(), rtol):
+        if applies and _close(dx, model(), eps, terms):
             message = f"`{path}` (the input gradient) {did}; it must be `dout @ W.T`."
             return [_diag(kind, path, 0.9, message, pattern=pattern)]
     return []
-
-
-def _central(
-    forward: Forward, x: np.ndarray, mid: np.ndarray, step: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (central, one-sided disagreement) derivative estimates; `mid` is f(x)."""
-    up, down = (np.asarray(forward(x + s), dtype=np.float64) for s in (step, -step))
-    forward_d, backward_d = (up - mid) / step, (mid - down) / step
-    return (up - down) / (2 * step), np.abs(forward_d - backward_d)
-
-
-class _Derivative(NamedTuple):
-    value: np.ndarray  # central difference at h/2; NaN where a kink makes it meaningless
-    error: np.ndarray  # what it may be off by: |D(h) - D(h/2)| plus the loss of digits
-    kink: np.ndarray  # where the one-sided differences disagree (a corner, not curvature)
-
-
-def _derivative(forward: Forward, x: np.ndarray) -> _Derivative:
-    """Estimate ``f'(x)`` entry by entry at steps h and h/2; their difference is the error."""
-    y = np.asarray(forward(x.copy()))
-    eps = float(np.finfo(np.result_type(y.dtype, np.float32)).eps)
-    step = _step(y.dtype) * np.maximum(1.0, np.abs(x))
-    mid = y.astype(np.float64)
-    coarse, gap = _central(forward, x, mid, step)
-    fine, gap_fine = _central(forward, x, mid, step / 2)
-    rounding = eps * (np.abs(y.astype(np.float64)) + step * np.abs(fine)) / step
-    # smooth: the one-sided gap is h f'' and halves with h; at a corner it does not
-    unsmooth = np.abs(gap_fine - 0.5 * gap) > np.maximum(0.25 * gap, 16 * rounding)
-    kink = (gap > 1e-3 * (np.abs(fine) + 1e-3)) & unsmooth
-    return _Derivative(np.where(kink, np.nan, fine), np.abs(coarse - fine) + 4 * rounding, kink)
 
 
 def _implied(x: np.ndarray, g: np.ndarray, dx: np.ndarray, kink: np.ndarray) -> tuple:
@@ -311,26 +227,47 @@ def elementwise_diagnoses(
     x, dx = np.asarray(x, dtype=np.float64), np.asarray(dx, dtype=np.float64)
     if dx.shape != x.shape:
         return []
-    d_in = _derivative(forward, x)
+    d_in = lp.simultaneous_derivative(forward, x)
     implied, usable = _implied(x, g, dx, d_in.kink)
     noise = _SIGMAS * (d_in.error + 8 * dx_eps * np.abs(implied))
     exact = usable & (np.abs(implied - d_in.value) <= noise)
     if not usable.any() or np.mean(exact[usable]) >= 0.99:
         return []
-    d_out = _derivative(forward, np.asarray(forward(x.copy()), dtype=np.float64))
+    d_out = lp.simultaneous_derivative(forward, np.asarray(forward(x.copy()), dtype=np.float64))
     models = {
         "at_output": (d_out.value, _SIGMAS * d_out.error),
         "missing": (np.ones_like(x), 0.0),
         **_negative_model(implied, x, d_in.value, usable, exact),
+        **_scaled_model(implied, d_in.value, usable & (np.abs(d_in.value) > noise)),
     }
     best, explained = None, float(np.mean(exact[usable]))
-    for pattern, (model, error) in models.items():
+    for pattern, (model, error, *_) in models.items():
         score = _score(implied, model, d_in.value, noise + error, usable)
         if score is not None and min(score) >= _MATCH and score[0] > explained:
             best, explained = pattern, score[0]
     if best == "negative_slope":
         return _negative_slope(name, implied, d_in.value, usable & (x < 0), explained)
+    if best == "scaled":
+        return [_scaled(name, float(models["scaled"][2]), explained)]
     return [] if best is None else [_activation(name, best, explained)]
+
+
+def _scaled_model(implied: np.ndarray, d_in: np.ndarray, nonzero: np.ndarray) -> dict:
+    """Return the model "backward's derivative is a constant c times the forward's"."""
+    if not nonzero.any():
+        return {}
+    c = float(np.median(implied[nonzero] / d_in[nonzero]))
+    if not np.isfinite(c) or abs(c - 1.0) < 1e-3:
+        return {}
+    return {"scaled": (c * d_in, 0.0, c)}
+
+
+def _scaled(name: str, factor: float, explained: float) -> Diagnosis:
+    message = (
+        f"`{name}`: backward's local derivative is {factor:.4g}x the forward's at every "
+        "entry: a constant factor the backward has and the forward lacks (or the reverse)."
+    )
+    return _diag("scale", name, explained, message, factor=factor, pattern="scaled")
 
 
 _PATTERNS = {
@@ -402,15 +339,31 @@ def rowwise_diagnoses(
     dx = np.asarray(dx, dtype=np.float64)
     if dx.shape != x.shape or x.ndim != 2 or x.shape[1] > max_columns:
         return []
-    rtol = 10 * _tol(g.dtype)
-    diagonal = np.empty_like(x)
-    h = _step(g.dtype)
-    for k in range(x.shape[1]):
-        step = np.zeros_like(x)
-        step[:, k] = h * np.maximum(1.0, np.abs(x[:, k]))
-        up, down = np.asarray(forward(x + step)), np.asarray(forward(x - step))
-        diagonal[:, k] = (up[:, k] - down[:, k]) / (2 * step[:, k])
-    for pattern, model in (("diagonal", g * diagonal), ("missing", g)):
-        if _close(dx, model, rtol):
+    diagonal = lp.row_diagonal(forward, x)
+    eps = lp.working_eps(g.dtype, dx.dtype)
+    for pattern, model in (("diagonal", g * diagonal.value), ("missing", g)):
+        allowed = np.abs(g) * diagonal.error + lp.agreement(model, eps, np.max(np.abs(model)))
+        if np.all(np.abs(dx - model) <= _SIGMAS * allowed):
             return [_activation(name, pattern, 1.0)]
     return []
+
+
+def unused_inputs(name: str, report: Any) -> list[Diagnosis]:
+    """Explain an input gradient sent to entries the forward's output does not depend on.
+
+    `report` is the layer's input-gradient check: when (nearly) every failing entry has a
+    numeric derivative of exactly 0, backward routed ``dout`` where the forward did not
+    look (max pooling's non-max entries, dropped units, a cropped border).
+    """
+    failures = getattr(report, "failures", None) or []
+    unused = [f for f in failures if f.numeric == 0 and f.analytic != 0]
+    if not failures or len(unused) < 0.9 * len(failures):
+        return []
+    path = f"{name}.x"
+    message = (
+        f"`{path}`: backward gives a gradient to {len(unused)} input entries that the "
+        "forward's output does not depend on (their numeric derivative is 0): route dout "
+        "only to the entries that produced each output (the max of a pooling window, the "
+        "kept units)."
+    )
+    return [_diag("other", path, 0.9, message, pattern="unused_inputs", n_unused=len(unused))]

@@ -26,7 +26,8 @@ class LayerReport:
     index, name : int, str
         Position in the stack (0 = first) and the layer's name.
     kind : str
-        ``"dense"``, ``"elementwise"`` or ``"other"`` (detected from the forward pass).
+        ``"dense"``, ``"elementwise"``, ``"batch-mixing"`` (the forward mixes samples,
+        as batch norm does) or ``"other"`` (detected from the forward pass).
     passed : bool
         Input gradient, parameter gradients and batch independence all correct.
     verdict : str
@@ -40,7 +41,12 @@ class LayerReport:
         Check of every parameter gradient (None for a layer without parameters, or when a
         gradient had the wrong shape).
     batch_independent : bool or None
-        None when skipped (``mixes_samples = True`` or a batch of one).
+        False when the forward or the backward mixes samples (a mixing forward such as
+        batch norm is information, not a failure); None when skipped (``mixes_samples =
+        True``, a batch of one, or a contract problem first).
+    notes : list of str
+        Information that is not a failure: in-place writes (checked on private copies),
+        a forward that mixes samples.
     """
 
     index: int
@@ -53,6 +59,7 @@ class LayerReport:
     param_reports: GradientReport | None = None
     batch_independent: bool | None = None
     n_params: int = 0
+    notes: list = field(default_factory=list)
 
     @property
     def max_rel_error(self) -> float:
@@ -80,6 +87,7 @@ class LayerReport:
             "params": _dict_or_none(self.param_reports),
             "batch_independent": self.batch_independent,
             "diagnoses": [d.to_dict() for d in self.diagnoses],
+            "notes": list(self.notes),
         }
 
 
@@ -137,7 +145,8 @@ class LayerCheckResult:
         ]
         head = "PASSED" if self.passed else f"FAILED: first wrong layer is #{self.first_failure}"
         title = f"{self.title}: " if self.title else ""
-        return "\n".join([f"{title}layer check {head}", *lines])
+        notes = [f"note #{r.index} {r.name}: {n}" for r in self.layers for n in r.notes]
+        return "\n".join([f"{title}layer check {head}", *lines, *notes])
 
     def save(self, path: str) -> Any:
         """Write the report to `path` (.md, .html or .json by suffix)."""

@@ -5,7 +5,12 @@ checks every layer *in isolation* on its own input with a seeded random upstream
 ``g``: the input gradient against the scalar ``L(x) = <g, forward(x)>`` and every parameter
 gradient against ``L(p) = <g, forward(x; p)>``, both with :func:`gradcheck.check_gradient`;
 then a batch-independence check and, for a failing layer, the layer-aware diagnoses of
-:mod:`gradcheck.layer_diagnose`, ranked above the array-level ones.
+:mod:`gradcheck.layer_diagnose` and :mod:`gradcheck.norm_diagnose`, ranked above the
+array-level ones. Every call into a layer goes through
+:class:`gradcheck.layer_contract.LayerRunner`: a layer that breaks the contract (None, a
+tuple where an array belongs, missing ``grads``, an exception in its code) gets a FAILED
+verdict naming what it broke, never an exception. The per-layer work is
+:func:`gradcheck.layer_check.run_layer_check`.
 """
 
 from __future__ import annotations
@@ -16,18 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck import layer_diagnose as ld
 from gradcheck._validate import check_batch, check_choice, check_positive, check_type
-from gradcheck.batch_independence import batch_mixing
-from gradcheck.check import check_gradient
 from gradcheck.diagnose import Diagnosis
-from gradcheck.errors import (
-    InvalidTypeError,
-    MutationError,
-    NondeterministicError,
-)
+from gradcheck.errors import InvalidTypeError
+from gradcheck.function_pair import FunctionPairLayer, LossFunctionLayer
+from gradcheck.layer_check import run_layer_check, verdict_line
+from gradcheck.layer_contract import LayerBroken, LayerRunner
 from gradcheck.layer_results import LayerCheckResult, LayerReport
-from gradcheck.results import GradientReport
+
+_COURSE = (FunctionPairLayer, LossFunctionLayer)
 
 MODES = ("full", "directional")
 __all__ = ["LayerCheckResult", "LayerReport", "check_layers", "layer_name", "layer_rng"]
@@ -105,8 +107,11 @@ def check_layers(
     -----
     A layer is checked on the input it receives, with ``g`` drawn from a standard normal:
     ``d<g, forward(x)>/dx = backward(g)`` is the whole contract of backward, so two scalar
-    checks per layer test it completely. Batch independence perturbs one sample and sends an
-    upstream gradient on one sample only; layers with ``mixes_samples = True`` skip it.
+    checks per layer test it completely. Whether the forward mixes samples is measured by
+    perturbing one sample: a mixing forward (batch norm) is reported as a note, its full
+    vector-Jacobian product having been checked; otherwise an upstream gradient on one sample
+    only must leave the other samples' input gradients zero. ``mixes_samples = True``
+    skips the measurement, ``mixes_samples = False`` makes a mixing forward a failure.
 
     Examples
     --------
@@ -129,11 +134,16 @@ def check_layers(
     return LayerCheckResult(reports, title)
 
 
-def _forward_inputs(layers: list, x: np.ndarray) -> list[np.ndarray]:
+def _forward_inputs(layers: list, x: np.ndarray) -> list[np.ndarray | None]:
+    """Each layer's input as `x` flows forward; None after a layer whose forward broke."""
     inputs, a = [], x
-    for layer in layers:
-        inputs.append(np.array(a))
-        a = layer.forward(a)
+    for index, layer in enumerate(layers):
+        inputs.append(a)
+        if a is not None:
+            try:
+                a = LayerRunner(layer, layer_name(layer, index)).forward(a)
+            except LayerBroken:
+                a = None
     return inputs
 
 
@@ -158,143 +168,42 @@ def layer_name(layer: Any, index: int) -> str:
     return str(getattr(layer, "name", None) or f"{type(layer).__name__}{index}")
 
 
-def _check_one(index: int, layer: Any, x: np.ndarray, rng, options: dict) -> LayerReport:
+def _check_one(index: int, layer: Any, x: np.ndarray | None, rng, options: dict) -> LayerReport:
+    """Check one layer; a broken contract or an exception in its code is its FAILED verdict."""
     name = layer_name(layer, index)
-    y = np.asarray(layer.forward(x.copy()))  # copies: a layer may overwrite its input
-    g = rng.standard_normal(y.shape)  # float64 even for float32 layers: exact analytic values
-    dx = layer.backward(g)
-    grads = {k: np.array(v) for k, v in dict(getattr(layer, "grads", {}) or {}).items()}
-    problems = ld.shape_problems(name, layer.params, x, g, dx, grads)
-    problems = problems or ld.repeat_problems(name, layer, x, y, g, grads)
-    checks = _run_checks(name, layer, x, g, problems, options)
-    independent = None
-    if not getattr(layer, "mixes_samples", False) and len(x) > 1 and not problems:
-        mixing = batch_mixing(name, layer, x, g, rng)
-        independent = mixing is None
-        problems += [mixing] if mixing else []
-    failed = bool(problems) or not all(r.passed for r in checks.values() if r is not None)
-    kind, specific = _layer_kind_and_diagnoses(name, layer, x, y, g, dx, grads, failed, rng)
-    diagnoses = _ranked(problems + specific, checks, name)
+    if x is None:
+        return _report(index, name, None, _unreached(name, index))
+    run = LayerRunner(layer, name)
+    own_notes = getattr(layer, "notes", None) if isinstance(layer, _COURSE) else None
+    if own_notes is not None:
+        own_notes.clear()
+    try:
+        report = run_layer_check(index, name, run, x, rng, options)
+    except LayerBroken as exc:
+        report = _report(index, name, layer, [exc.diagnosis])
+    if run.fault is not None:  # gradcheck's machinery failed (a dead program), not the layer
+        raise run.fault
+    notes = [*report.notes, *run.notes, *(own_notes or [])]
+    return dataclasses.replace(report, notes=notes)
+
+
+def _unreached(name: str, index: int) -> list[Diagnosis]:
+    message = (
+        f"`{name}` was not checked: a layer before it (up to #{index - 1}) broke in its "
+        "forward pass, so this layer received no input. Fix that layer first."
+    )
+    return [Diagnosis("other", name, 1.0, message, {"unchecked": True})]
+
+
+def _report(index: int, name: str, layer: Any, diagnoses: list) -> LayerReport:
+    """Return the FAILED report of a layer that could not be checked numerically."""
+    params = getattr(layer, "params", None) or {}
     return LayerReport(
         index=index,
         name=name,
-        kind=kind,
-        passed=not failed,
-        verdict=_verdict(not failed, diagnoses, checks),
+        kind="other",
+        passed=False,
+        verdict=verdict_line(False, diagnoses, {}),
         diagnoses=diagnoses,
-        input_gradient=checks.get("x"),
-        param_reports=checks.get("params"),
-        batch_independent=independent,
-        n_params=sum(int(np.size(p)) for p in layer.params.values()),
+        n_params=sum(int(np.size(p)) for p in params.values()),
     )
-
-
-def _run_checks(name, layer, x, g, problems, options) -> dict[str, GradientReport | None]:
-    """Run the input and parameter checks; a refusal of the checker becomes a problem."""
-    bad = {d.path.rsplit(".", 1)[-1] for d in problems}
-    checks: dict[str, GradientReport | None] = {"x": None, "params": None}
-    todo = {"x": _check_input, "params": _check_params if layer.params else None}
-    for key, check in todo.items():
-        if check is None or (bad - {"x"} if key == "params" else "x" in bad):
-            continue
-        try:
-            checks[key] = check(layer, x, g, options)
-        except (NondeterministicError, MutationError) as exc:
-            kind = "nondeterministic" if isinstance(exc, NondeterministicError) else "other"
-            problems.append(Diagnosis(kind, f"{name}.{key}", 1.0, f"`{name}`: {exc}", {}))
-    return checks
-
-
-def _inner(g: np.ndarray, y: Any, *dtypes: Any) -> np.floating:
-    """``<g, y>`` summed in float64, returned in the least precise dtype of `y` and `dtypes`.
-
-    The checker evaluates in float64 only when the loss answers in float64: a layer that
-    computes (or stores its parameters) in float32 must say so, or its steps are lost.
-    """
-    y = np.asarray(y)
-    narrowest = min((np.dtype(d) for d in (y.dtype, *dtypes)), key=lambda d: d.itemsize)
-    total = np.sum(g.astype(np.float64) * y.astype(np.float64))
-    return total.astype(narrowest if narrowest.kind == "f" else np.float64)
-
-
-def _check_input(layer, x, g, options) -> GradientReport:
-    def loss(tree):
-        return _inner(g, layer.forward(tree["x"]))
-
-    def grad(tree):
-        layer.forward(tree["x"])
-        return {"x": np.array(layer.backward(g))}
-
-    return check_gradient(loss, grad, {"x": np.array(x)}, progress=False, **options)
-
-
-def _check_params(layer, x, g, options) -> GradientReport:
-    live = layer.params
-    saved = {key: np.array(value) for key, value in live.items()}
-
-    def load(tree):
-        for key, value in live.items():
-            value[...] = tree[key]
-
-    def loss(tree):
-        load(tree)
-        return _inner(g, layer.forward(x.copy()), *(value.dtype for value in live.values()))
-
-    def grad(tree):
-        load(tree)
-        layer.forward(x.copy())
-        layer.backward(g)
-        return {key: np.array(layer.grads[key]) for key in live}
-
-    try:
-        return check_gradient(
-            loss, grad, {k: v.copy() for k, v in saved.items()}, progress=False, **options
-        )
-    finally:
-        for key, value in live.items():
-            value[...] = saved[key]
-
-
-def _layer_kind_and_diagnoses(name, layer, x, y, g, dx, grads, failed, rng) -> tuple[str, list]:
-    parts = ld.dense_parts(layer.params, x, y) if layer.params else None
-    if parts is not None:
-        found = ld.dense_diagnoses(name, parts, layer.params, x, g, dx, grads) if failed else []
-        return "dense", found
-    if layer.params or x.ndim != 2:
-        return "other", []
-    coupling = ld.probe_coupling(layer.forward, x, rng)
-    if not failed:
-        return ("elementwise" if coupling == "elementwise" else "other"), []
-    if coupling == "elementwise":
-        return "elementwise", ld.elementwise_diagnoses(name, layer.forward, x, g, dx)
-    if coupling == "rowwise":
-        return "other", ld.rowwise_diagnoses(name, layer.forward, x, g, dx)
-    return "other", []
-
-
-def _ranked(specific: list, checks: dict, name: str) -> list[Diagnosis]:
-    arrays = []
-    for report in (checks.get("x"), checks.get("params")):
-        for d in getattr(report, "diagnoses", None) or []:
-            path = f"{name}.{d.path}" if d.path else name
-            message = d.message.replace(f"`{d.path}`", f"`{path}`") if d.path else d.message
-            arrays.append(dataclasses.replace(d, path=path, message=message))
-    ranked, seen = [], set()
-    for d in [*specific, *arrays]:
-        if (d.kind, d.path) not in seen:
-            seen.add((d.kind, d.path))
-            ranked.append(d)
-    return ranked
-
-
-def _verdict(passed: bool, diagnoses: list, checks: dict) -> str:
-    if passed:
-        return "ok"
-    if diagnoses:
-        top = diagnoses[0]
-        words = top.message.removeprefix(f"`{top.path}`: ").removeprefix(f"`{top.path}` ")
-        short = words if len(words) <= 90 else words[:90].rsplit(" ", 1)[0] + " ..."
-        return f"{top.kind} at {top.path}: {short}"
-    wrong = [r for r in checks.values() if r is not None and not r.passed]
-    paths = sorted({f.path for r in wrong for f in r.failures})
-    return f"wrong gradient for {', '.join(paths) or 'this layer'}"

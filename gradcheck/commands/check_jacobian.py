@@ -1,8 +1,9 @@
 """``gradcheck check`` for Jacobian factories, named by the keys of the dict they return.
 
 ``{"f", "vjp", "x"}``, ``{"f", "jvp", "x"}``, ``{"grad", "hvp", "params"}`` or
-``{"grad", "hessian", "params"}``. The command's ``--method``, ``--rtol``,
-``--atol``, ``--eps``, ``--sample``, ``--directions`` and ``--seed`` apply to every row and projection of the Jacobian.
+``{"grad", "hessian", "params"}``. The command's ``--method``, ``--rtol``, ``--atol``,
+``--eps``, ``--sample``, ``--directions`` and ``--seed`` apply to every row and projection
+of the Jacobian.
 """
 
 from __future__ import annotations

@@ -61,24 +61,27 @@ def test_function_pair_stack_passes_and_names_layers():
 
 
 def test_function_pair_bad_return_names_the_function():
-    layer = FunctionPairLayer(lambda x, w: x @ w, affine_backward, {"w": np.ones((4, 2))}, "fc")
+    layer = FunctionPairLayer(
+        lambda x, w: x @ w, affine_backward, {"w": np.ones((4, 2))}, name="fc"
+    )
     with pytest.raises(
-        InvalidTypeError, match=r"`fc` forward_fn.*tuple of 2.*Return \(out, cache\)"
+        InvalidTypeError, match=r"`<lambda>` returned an ndarray; expected \(out, cache\)"
     ):
         layer.forward(x_batch())
     bad = FunctionPairLayer(
-        affine_forward, lambda d, c: (d,), {"w": np.ones((4, 2)), "b": np.zeros(2)}, "fc"
+        affine_forward, lambda d, c: (d,), {"w": np.ones((4, 2)), "b": np.zeros(2)}, name="fc"
     )
     bad.forward(x_batch())
-    with pytest.raises(
-        InvalidTypeError,
-        match=r"backward_fn.*tuple of 3 items; got a tuple of length 1\. Return \(dx, dw, db\)",
-    ):
+    with pytest.raises(InvalidTypeError, match=r"returned a tuple of 1; expected \(dx, dw, db\)"):
         bad.backward(np.ones((5, 2)))
+
+
+def test_parameter_free_backward_may_return_a_bare_dx():
+    """Issue 11: relu, dropout and max-pool backwards return dx, not (dx,)."""
     bare = FunctionPairLayer(relu_forward, lambda d, c: d * (c > 0), name="relu")
     bare.forward(x_batch())
-    with pytest.raises(InvalidTypeError, match=r"got a ndarray\. Return \(dx,\)"):
-        bare.backward(np.ones((5, 4)))
+    assert bare.backward(np.ones((5, 4))).shape == (5, 4)
+    assert check_layers([bare], x_batch()).passed
 
 
 def test_backward_returning_none_or_wrong_shapes_is_explained():
@@ -95,7 +98,10 @@ def test_backward_returning_none_or_wrong_shapes_is_explained():
         check_layers(
             [
                 FunctionPairLayer(
-                    affine_forward, backward, {"w": rng.normal(size=(4, 3)), "b": np.zeros(3)}, "fc"
+                    affine_forward,
+                    backward,
+                    {"w": rng.normal(size=(4, 3)), "b": np.zeros(3)},
+                    name="fc",
                 )
             ],
             x_batch(),
@@ -104,7 +110,8 @@ def test_backward_returning_none_or_wrong_shapes_is_explained():
     ]
     none, transposed = (report.diagnoses[0] for report in results)
     assert (none.kind, none.path) == ("other", "fc.x")
-    assert "`fc.backward` returned None" in none.message and "(5, 4)" in none.message
+    assert "`forgets_return` (the backward of layer `fc`) returned None" in none.message
+    assert "(5, 4)" in none.message
     assert (transposed.kind, transposed.path) == ("transpose", "fc.w")
     assert transposed.evidence == {"shape": (3, 4), "expected": (4, 3)}
     assert not any(report.passed for report in results)

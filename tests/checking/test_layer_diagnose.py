@@ -161,7 +161,7 @@ def test_dense_planted(which, kind, path):
 def test_shape_diagnosis(got, want, dout, kind):
     d = shape_diagnosis("p", got, want, dout)
     assert (d.kind, d.path) == (kind, "p")
-    assert d.evidence == {"shape": got, "expected": want}
+    assert (d.evidence["shape"], d.evidence["expected"]) == (got, want)
     assert f"`p` has shape {got}; expected {want}" in d.message
 
 
@@ -210,3 +210,22 @@ def test_batch_mixing_silent_when_independent_or_single_sample():
     rng = np.random.default_rng(0)
     assert batch_mixing("tanh", Tanh(), X, G, rng) is None
     assert batch_mixing("bn", Centering(), X[:1], G[:1], rng) is None
+
+
+def test_unused_inputs_fires_only_when_failures_have_a_zero_numeric():
+    from types import SimpleNamespace
+
+    from gradcheck.layer_diagnose import unused_inputs
+
+    def report(numerics):
+        failures = [SimpleNamespace(numeric=v, analytic=1.0) for v in numerics]
+        return SimpleNamespace(failures=failures)
+
+    (found,) = unused_inputs("pool", report([0.0] * 9 + [0.5]))
+    assert (found.kind, found.path, found.evidence["pattern"]) == (
+        "other",
+        "pool.x",
+        "unused_inputs",
+    )
+    assert unused_inputs("pool", report([0.0] * 5 + [0.5] * 5)) == []
+    assert unused_inputs("pool", report([])) == []
