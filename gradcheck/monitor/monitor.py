@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,17 +12,19 @@ import numpy as np
 from gradcheck._jsonsafe import to_jsonable
 from gradcheck._validate import check_callable, check_positive, check_type
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
+from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
-from gradcheck.monitor.derive import collect, derive
-from gradcheck.monitor.detectors import DETECTORS, INTEGER_THRESHOLDS, THRESHOLDS
+from gradcheck.monitor.causes import link_causes
+from gradcheck.monitor.derive import collect, collect_updates, derive, record_loss, updates
+from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS, detectors_for
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
-from gradcheck.monitor.observation import History
+from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.scan import ARRAY_ARGS, Scan
 from gradcheck.monitor.series import Series
 
 # The origin is what matters for these: later sightings (under other names) update it.
 ONE_PER_RUN = ("nan", "inf", "vanishing_gradient", "exploding_gradient", "ascent")
 FIRST_EVIDENCE = ("nan", "inf")  # keep the evidence of the origin, not of the spread
-ARRAY_ARGS = ("activations", "preactivations", "gradients", "params")
 
 
 class Monitor:
@@ -82,18 +85,25 @@ class Monitor:
         self.thresholds = _validate_thresholds(thresholds)
         self.schedule = None if schedule is None else check_callable("schedule", schedule)
         self.seed = int(check_type("seed", seed, (int, np.integer), "an int"))
+        if self.seed < 0:
+            raise InvalidArgumentError(f"`seed` must be >= 0; got seed={seed!r}.")
         check_type("max_points", max_points, (int, np.integer), "an int >= 1")
         self.max_points = int(check_positive("max_points", max_points, allow_none=False))
         self.findings: list[Finding] = []
+        self.batch_axis: int | None = None  # 1: activations stored (units, batch)
+        self._names: dict[str, None] = {}  # every array name observed, in order
         self._by_key: dict[tuple, Finding] = {}
         self._history = History()
         self._series = Series(capacity=max(2 * self.max_points, 2))
         self._first_histograms: dict | None = None
         self._last: tuple[int, dict, dict] | None = None
+        self._after_detail = False
+        self._warned_layout = False
 
     def __repr__(self) -> str:
-        codes = ", ".join(f"{f.code}@{f.step}" for f in self.findings) or "no findings"
-        return f"Monitor({len(self._series)} observations; {codes})"
+        names = ", ".join(self._names) or "none yet"
+        found = ", ".join(f"{f.code}({f.name})@{f.step}" for f in self.findings) or "none"
+        return f"Monitor({self._history.n} steps observed; arrays: {names}; findings: {found})"
 
     def observe(
         self,
@@ -105,7 +115,7 @@ class Monitor:
         gradients: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> list[Finding]:
-        """Record one step; return the findings that started at it.
+        """Record one step; return the findings raised at it.
 
         Parameters
         ----------
@@ -114,8 +124,9 @@ class Monitor:
         loss : float or None
             The loss of this step.
         activations, preactivations, gradients, params : mapping or None
-            Names -> arrays, in forward order (batch along axis 0 for activations). The
-            arrays are not kept: the monitor copies the few entries it needs.
+            Names -> arrays, in forward order (batch along axis 0 for activations, or along
+            axis 1 for every one of them). The arrays are not kept: the monitor copies the
+            few entries it needs.
 
         Returns
         -------
@@ -123,18 +134,53 @@ class Monitor:
             The findings that are new at this step (already appended to `findings`).
         """
         arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
-        if self.schedule is not None and not self.schedule(step):
-            return []
+        value = _as_loss(loss)
+        scan = Scan(arrays, loss_bad=value is not None and not math.isfinite(value))
+        if len(self._names) < len(scan.index["params"]) + len(scan.index["gradients"]) + 1:
+            self._names.update(dict.fromkeys(scan.names()))
+        hist = self._history
         with np.errstate(all="ignore"):
-            obs = collect(step, _as_loss(loss), arrays, self.thresholds, self.seed)
-            derive(obs, self._history, self.thresholds)
+            record_loss(hist, int(step), value, self.thresholds)
+            detail = scan.bad or self._selects(int(step))
+            if detail:
+                obs = self._detailed(int(step), value, scan)
+            elif self._after_detail:
+                obs = collect_updates(int(step), value, scan, self.thresholds, self.seed)
+                updates(obs, hist, self.thresholds)
+            else:
+                obs = Observation(step=int(step), loss=value, level="loss")
             new = self._detect(obs)
-            self._record(obs)
+        self._after_detail = detail
         return new
 
-    def _detect(self, obs: Any) -> list[Finding]:
+    def _selects(self, step: int) -> bool:
+        if self.schedule is not None:
+            return bool(self.schedule(step))
+        th = self.thresholds
+        return self._history.n <= th["detail_dense"] or step % th["detail_every"] == 0
+
+    def _detailed(self, step: int, value: float | None, scan: Scan) -> Observation:
+        shapes = [a.shape for kind in ("activations", "preactivations")
+                  for a in scan.named(kind).values()]  # fmt: skip
+        scan.axis = layout.batch_axis(shapes)
+        if scan.axis is None and not self._warned_layout:
+            self._warned_layout = True
+            warnings.warn(
+                "The activations of one step share neither their first nor their second "
+                f"dimension (shapes {shapes}); the monitor assumes the batch is along axis 0. "
+                "Pass every activation as (batch, units) or every one as (units, batch).",
+                stacklevel=3,
+            )
+        self.batch_axis = scan.axis if scan.axis is not None else 0
+        obs = collect(step, value, scan, self.thresholds, self.seed)
+        derive(obs, self._history, self.thresholds)
+        updates(obs, self._history, self.thresholds)
+        self._record(obs)
+        return obs
+
+    def _detect(self, obs: Observation) -> list[Finding]:
         new = []
-        for detector in DETECTORS:
+        for detector in detectors_for(obs):
             code = detector.__name__.removeprefix("detect_")
             for name, evidence, score, severity, start in detector(
                 obs, self._history, self.thresholds
@@ -145,8 +191,9 @@ class Monitor:
                     found = make_finding(
                         code, name, start, evidence, severity=severity, score=score
                     )
-                    found.last_step = obs.step
+                    found.last_step = found.reported_step = obs.step
                     self._by_key[key] = found
+                    link_causes(found, self.findings)
                     self.findings.append(found)
                     new.append(found)
                 else:
@@ -154,7 +201,7 @@ class Monitor:
                     update_finding(found, obs.step, evidence, severity=severity, score=score)
         return new
 
-    def _record(self, obs: Any) -> None:
+    def _record(self, obs: Observation) -> None:
         public = {k: v for k, v in obs.metrics.items() if not k.startswith("_")}
         self._series.append(obs.step, obs.loss, public)
         samples = (

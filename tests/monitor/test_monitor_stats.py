@@ -9,7 +9,7 @@ from gradcheck.errors import InvalidArgumentError
 from gradcheck.monitor import DETECTORS, FINDINGS, THRESHOLDS, every, logarithmic
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.findings import make_finding, update_finding
-from gradcheck.monitor.observation import forward_order
+from gradcheck.monitor.layout import forward_order
 
 CODES = [
     "nan", "inf", "overflow", "underflow", "dead_relu", "saturation", "vanishing_gradient",

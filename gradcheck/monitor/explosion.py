@@ -1,0 +1,116 @@
+"""`exploding_gradient`: four kinds of evidence, the loss's response first.
+
+1. **A large update followed by a rise of the loss** (the signal that separates exploding
+   runs from healthy ones, whatever the scale of the gradient: healthy updates lower the
+   loss): updates of at least ``explosion_update`` x the parameters' norm after which the
+   loss rose by ``explosion_rise``, at two update pairs in a row, or 10x once.
+2. **Growth**: the total gradient norm above ``exploding_growth`` x its initial value in 3
+   of the last 5 finite, nonzero observations (a burst interrupted by a zero or NaN step
+   still counts).
+3. **Ratio**: the first layer's relative gradient above ``exploding_ratio`` x the last
+   layer's, the first layer's having itself grown (a collapsing last layer is no explosion
+   of the first).
+4. **Accumulation**: the gradient grew at each of ``ascent_window`` observations, parallel to
+   the previous one, while the loss did not fall (gradients summed across steps: is
+   ``zero_grad`` called?). Full-batch descent leaving a plateau grows its gradient too, but
+   its loss falls.
+"""
+
+from __future__ import annotations
+
+import math
+from gradcheck.monitor.observation import History, Observation
+
+
+def _rising_updates(hist: History, th: dict) -> tuple[float, float, int] | None:
+    """(update size, loss rise, step) of the evidence of rule 1, or None."""
+    events = [e for e in hist.updates if e[1] >= th["explosion_update"] and math.isfinite(e[2])]
+    if not events:
+        return None
+    last = events[-1]
+    if last[0] != hist.steps[-1]:
+        return None
+    if last[2] >= 10 * th["explosion_rise"] and last[2] >= 10:
+        return last[1], last[2], last[0]
+    if len(events) >= 2 and all(e[2] >= th["explosion_rise"] for e in events[-2:]):
+        first = events[-2]
+        if hist.steps.count(first[0]) and last[0] - first[0] <= 2 * th["detail_every"]:
+            return last[1], first[2] * last[2], first[0]
+    return None
+
+
+def _growth(obs: Observation, hist: History, th: dict) -> float:
+    """Rule 2: the growth, when it held in 3 of the last 5 usable observations."""
+    total, initial = obs.metrics.get("_grad_total", math.nan), hist.initial_grad_norm
+    if not (initial and math.isfinite(total) and total > 0):
+        return 0.0
+    growth = total / initial
+    hist.growth.append(growth > th["exploding_growth"])
+    return growth if sum(hist.growth) >= 3 else 0.0
+
+
+def _ratio(obs: Observation, hist: History, th: dict) -> float:
+    """Rule 3: first/last relative gradient, when the first layer's grew itself."""
+    layers = obs.metrics.get("_relative_gradient", [])
+    if len(layers) < 2 or not layers[-1][1] > 0 or not hist.initial_relative:
+        return 0.0
+    (first, g_first), g_last = layers[0], layers[-1][1]
+    start = hist.initial_relative.get(first)
+    grew = start is not None and g_first > th["exploding_ratio"] / 7 * start
+    return g_first / g_last if grew else 0.0
+
+
+def _accumulating(obs: Observation, hist: History, th: dict) -> bool:
+    """Rule 4: grew parallel for `ascent_window` observations and the loss did not fall."""
+    m = obs.metrics
+    total, previous = m.get("_grad_total", math.nan), m.get("_grad_previous", math.nan)
+    grew = total > previous and m.get("_grad_cosine", math.nan) > th["accumulation_cosine"]
+    count = hist.streaks.get(("accumulation",), (0, obs.step))[0]
+    count = count + 1 if grew else 0
+    hist.streaks[("accumulation",)] = (count, obs.step)
+    if count < th["ascent_window"]:
+        return False
+    losses = [x for x in hist.losses[-int(th["ascent_window"]) :] if math.isfinite(x)]
+    return len(losses) >= 2 and losses[-1] >= min(losses[:-1])
+
+
+def _largest(values: dict) -> str | None:
+    finite = {k: v for k, v in values.items() if math.isfinite(v)}
+    return max(finite, key=finite.get) if finite else None
+
+
+def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
+    """(name, value, reason, start) of the first rule that holds, or None."""
+    updates, grads = obs.metrics.get("update_ratio", {}), obs.metrics.get("grad_norm", {})
+    rising = _rising_updates(hist, th)
+    if rising is not None:
+        size, rise, start = rising
+        reason = (f"the update moved the parameters by {size:.3g}x their norm and the loss "
+                  f"then rose {rise:.3g}x: the steps are too large")  # fmt: skip
+        return _largest(updates) or _largest(grads), size, reason, start
+    if obs.level != "detail":
+        return None
+    growth, ratio = _growth(obs, hist, th), _ratio(obs, hist, th)
+    if growth:
+        reason = f"the total gradient norm is {growth:.3g}x its initial value"
+        return _largest(grads), obs.metrics["_grad_total"], reason, obs.step
+    if ratio > th["exploding_ratio"]:
+        layers = obs.metrics["_relative_gradient"]
+        first, last = layers[0][0], layers[-1][0]
+        reason = f"its relative gradient is {ratio:.3g}x that of the last layer `{last}`"
+        return first, ratio, reason, obs.step
+    if _accumulating(obs, hist, th):
+        reason = (f"it grew at each of the last {int(th['ascent_window'])} observations, "
+                  "parallel to the previous gradient, while the loss did not fall: gradients "
+                  "accumulate across steps (is zero_grad called before each backward?)")  # fmt: skip
+        return _largest(grads), obs.metrics["_grad_total"], reason, obs.step
+    return None
+
+
+def detect_exploding_gradient(obs: Observation, hist: History, th: dict) -> list:
+    """exploding_gradient: see the module notes for the four rules."""
+    found = _evidence(obs, hist, th)
+    if found is None or found[0] is None:
+        return []
+    name, value, reason, start = found
+    return [(name, {"value": value, "reason": reason}, value, None, start)]

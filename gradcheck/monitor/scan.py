@@ -1,0 +1,102 @@
+"""The check made at every step: every array read in full for NaN / Inf, cheaply.
+
+One squared norm per array (a BLAS dot product, chunked above ``_CHUNK`` entries so that it
+stays on the calling thread) is both the array's exact norm and its NaN / Inf test: the sum
+is finite exactly when every entry is (barring overflow of the sum itself, which the exact
+path of `gradcheck.monitor.stats` then resolves). Arguments are validated here, once: an
+array given as None or as something non-numeric is refused with a named error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from gradcheck.errors import InvalidTypeError
+from gradcheck.monitor.stats import as_float_array, squared_norm
+
+ARRAY_ARGS = ("activations", "preactivations", "gradients", "params")
+
+
+def _refuse(kind: str, name: str, value: object, why: str) -> InvalidTypeError:
+    return InvalidTypeError(
+        f"`{kind}[{name!r}]` must be a numeric array; got {why}. Pass the layer's ndarray "
+        f"(e.g. `{kind}={{{name!r}: a}}` with `a` a float array), or leave the name out."
+    )
+
+
+def as_array(kind: str, name: str, value: object) -> np.ndarray:
+    """Return `value` as a real float array, or raise a named error (None, text, objects)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value
+    if value is None:
+        raise _refuse(kind, name, value, "None")
+    array = value if isinstance(value, np.ndarray) else None
+    if array is None:
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):
+            raise _refuse(kind, name, value, type(value).__name__) from None
+    if array.dtype.kind not in "fiucb":
+        raise _refuse(kind, name, value, f"{type(value).__name__} of dtype {array.dtype}")
+    return as_float_array(array)
+
+
+def gather(mappings: dict[str, Mapping]) -> tuple[dict[str, dict], list[np.ndarray]]:
+    """Validate every array; return ``kind -> {name: index}`` and the distinct arrays.
+
+    An array passed under several names (a pre-activation also given as an activation) is
+    read once.
+    """
+    index: dict[str, dict[str, int]] = {}
+    seen: dict[int, int] = {}
+    arrays: list[np.ndarray] = []
+    for kind in ARRAY_ARGS:
+        names = index[kind] = {}
+        for name, value in mappings[kind].items():
+            position = seen.get(id(value))
+            if position is None:
+                position = seen[id(value)] = len(arrays)
+                arrays.append(as_array(kind, name, value))
+            names[name] = position
+    return index, arrays
+
+
+def squared_norms(arrays: list[np.ndarray]) -> tuple[list[float], bool]:
+    """Return each array's squared norm and whether any is not finite (a NaN / Inf, or a sum
+    that overflowed: the exact path tells them apart)."""
+    out = []
+    for array in arrays:
+        if array.dtype == np.float64 and array.size <= 8192:
+            flat = array.reshape(-1)
+            out.append(float(np.dot(flat, flat)))
+        else:
+            out.append(squared_norm(array.reshape(-1)))
+    return out, not math.isfinite(sum(out))
+
+
+class Scan:
+    """The arrays of one call to ``observe``, validated, with their squared norms.
+
+    Attributes: ``index`` (kind -> {name: position}), ``arrays`` (distinct float arrays),
+    ``sumsq`` (their squared norms), ``bad`` (some array is not finite), ``axis`` (the batch
+    axis of the 2-D forward arrays, see `gradcheck.monitor.layout.batch_axis`).
+    """
+
+    __slots__ = ("arrays", "axis", "bad", "index", "sumsq")
+
+    def __init__(self, mappings: dict[str, Mapping], *, loss_bad: bool = False) -> None:
+        self.index, self.arrays = gather(mappings)
+        self.sumsq, bad = squared_norms(self.arrays)
+        self.bad = bad or loss_bad
+        self.axis: int | None = 0
+
+    def named(self, kind: str) -> dict[str, np.ndarray]:
+        """Return name -> array for one kind of argument."""
+        return {name: self.arrays[i] for name, i in self.index[kind].items()}
+
+    def names(self) -> list[str]:
+        """Every name given, in argument order."""
+        return [name for names in self.index.values() for name in names]
