@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -98,7 +97,7 @@ def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
     hist.n += 1
     hist.steps.append(step)
     hist.losses.append(math.nan if loss is None else loss)
-    keep = int(2 * th["plateau_window"] + th["dead_window"]) + 8
+    keep = int(max(2 * th["plateau_window"], 20, th["ascent_window"])) + 1
     if len(hist.steps) > 2 * keep:  # the detectors look back `keep` steps at most
         del hist.steps[:-keep], hist.losses[:-keep]
     if loss is None or not math.isfinite(loss):
@@ -188,64 +187,3 @@ def _gradients(obs: Observation, hist: History) -> None:
         hist.initial_grad_norm = total
     if relative and hist.initial_relative is None:
         hist.initial_relative = dict(relative)
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b))
-
-
-_NO_GRAD = (None, math.nan)
-
-
-def updates(obs: Observation, hist: History, th: dict) -> None:
-    """Update ratios, ascent signs (step vs previous gradient) and the gradient's turn.
-
-    Only between consecutive observed steps (the previous one kept its samples); the size of
-    the whole update and the loss's change after it go to ``hist.updates``.
-    """
-    consecutive = len(hist.steps) > 1 and hist.sampled_step == hist.steps[-2]
-    if not consecutive:
-        hist.prev_params.clear(), hist.prev_grads.clear(), hist.prev_sq.clear()
-    hist.sampled_step = obs.step
-    ratios, turn = {}, [0.0, 0.0, 0.0]  # <g, g_prev>, |g|^2, |g_prev|^2 over all params
-    moved = [0.0, 0.0]  # |delta|^2, |params before|^2 over all params
-    for name, s in obs.params.items():
-        before, (grad, gg) = hist.prev_params.get(name), hist.prev_grads.get(name, _NO_GRAD)
-        now = s.sample if s.sample.dtype == np.float64 else s.sample.astype(np.float64)
-        if before is not None and before.shape == now.shape:
-            delta = now - before
-            dd, pp = _dot(delta, delta), hist.prev_sq.get(name)
-            pp = _dot(before, before) if pp is None else pp
-            ratios[name] = math.sqrt(dd / pp) if pp > 0 else math.nan
-            moved = [moved[0] + dd, moved[1] + pp]
-            if grad is not None and grad.shape == delta.shape:
-                cosine = _dot(delta, grad) / math.sqrt(dd * gg) if dd * gg > 0 else math.nan
-                _ascent_sign(hist, name, cosine, obs.step, th)
-        hist.prev_params[name] = now
-        hist.prev_sq[name] = s.sample_sq if now is s.sample else None
-        g = obs.gradients.get(name)
-        if g is None or g.size != s.size:
-            hist.prev_grads.pop(name, None)
-            continue
-        g_now = g.sample if g.sample.dtype == np.float64 else g.sample.astype(np.float64)
-        g_sq = g.sample_sq if g_now is g.sample and g.sample_sq is not None else None
-        g_sq = _dot(g_now, g_now) if g_sq is None else g_sq
-        if grad is not None and grad.shape == g_now.shape:
-            turn = [turn[0] + _dot(g_now, grad), turn[1] + g_sq, turn[2] + gg]
-        hist.prev_grads[name] = (g_now, g_sq)  # the sample and its squared norm
-    obs.metrics["update_ratio"] = ratios
-    if moved[1] > 0 and len(hist.losses) > 1:
-        before, after = hist.losses[-2], hist.losses[-1]
-        rise = after / before if before > 0 and math.isfinite(before) else math.nan
-        size = math.sqrt(moved[0] / moved[1])
-        hist.updates.append((obs.step, size, rise))
-    scale = math.sqrt(turn[1] * turn[2])
-    obs.metrics["_grad_cosine"] = (
-        turn[0] / scale if scale > 0 and math.isfinite(scale) else math.nan
-    )
-
-
-def _ascent_sign(hist: History, name: str, cosine: float, step: int, th: dict) -> None:
-    if math.isfinite(cosine) and cosine != 0.0:
-        signs = hist.ascent.setdefault(name, deque(maxlen=int(th["ascent_window"])))
-        signs.append((step, cosine))

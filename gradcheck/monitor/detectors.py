@@ -45,9 +45,11 @@ plateau_stuck               0.5       plateau: a warning while the loss is above
                                       reference, else info (the net learns anyway)
 ascent_window               10        ascent: last update pairs considered
 ascent_fraction             0.8       ...fraction with <step, previous gradient> > 0
-accumulation_cosine         0.9       exploding: the gradient grew at `ascent_window` steps
-                                      in a row with cosine to the previous one above this,
-                                      while the loss did not fall
+accumulation_cosine         0.9       exploding: the gradient grew, with a cosine to the
+                                      previous one above this...
+accumulation_pairs          5         ...at this many updates in a row...
+accumulation_consistency    0.3       ...and the loss changed less than this x the change
+                                      the gradient given predicts (median)
 sample_size                 2048      entries sampled per array for sample statistics
 detail_dense                10        full statistics at the first such calls...
 detail_every                10        ...then at steps that are multiples of this (the
@@ -105,6 +107,8 @@ THRESHOLDS: dict[str, float] = {
     "plateau_stuck": 0.5,
     "ascent_window": 10,
     "accumulation_cosine": 0.9,
+    "accumulation_pairs": 5,
+    "accumulation_consistency": 0.3,
     "ascent_fraction": 0.8,
     "sample_size": 2048,
     "detail_dense": 10,
@@ -113,6 +117,7 @@ THRESHOLDS: dict[str, float] = {
 }
 INTEGER_THRESHOLDS = ("window", "dead_window", "plateau_window", "ascent_window", "sample_size")
 INTEGER_THRESHOLDS += ("histogram_bins", "reference_steps", "detail_dense", "detail_every")
+INTEGER_THRESHOLDS += ("accumulation_pairs",)
 
 
 def _scan(obs: Observation) -> list[tuple[str, int, int, int]]:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.updates import UpdatePair
 
 
 def _rising_updates(hist: History, th: dict) -> tuple[float, float, int] | None:
     """(update size, loss rise, step) of the evidence of rule 1, or None."""
-    events = [e for e in hist.updates if e[1] >= th["explosion_update"] and math.isfinite(e[2])]
+    events = [e for e in hist.updates if e.size >= th["explosion_update"] and math.isfinite(e.rise)]
     if not events:
         return None
     last = events[-1]
@@ -60,18 +61,17 @@ def _ratio(obs: Observation, hist: History, th: dict) -> float:
     return g_first / g_last if grew else 0.0
 
 
-def _accumulating(obs: Observation, hist: History, th: dict) -> bool:
-    """Rule 4: grew parallel for `ascent_window` observations and the loss did not fall."""
-    m = obs.metrics
-    total, previous = m.get("_grad_total", math.nan), m.get("_grad_previous", math.nan)
-    grew = total > previous and m.get("_grad_cosine", math.nan) > th["accumulation_cosine"]
-    count = hist.streaks.get(("accumulation",), (0, obs.step))[0]
-    count = count + 1 if grew else 0
-    hist.streaks[("accumulation",)] = (count, obs.step)
-    if count < th["ascent_window"]:
-        return False
-    losses = [x for x in hist.losses[-int(th["ascent_window"]) :] if math.isfinite(x)]
-    return len(losses) >= 2 and losses[-1] >= min(losses[:-1])
+def _accumulating(hist: History, th: dict) -> UpdatePair | None:
+    """Rule 4: the last `accumulation_pairs` updates all grew the gradient parallel to the
+    previous one, and the loss moved far less than the gradient given predicts."""
+    n = int(th["accumulation_pairs"])
+    pairs = list(hist.updates)[-n:]
+    if len(pairs) < n or not all(p.parallel_growth for p in pairs):
+        return None
+    consistency = sorted(p.consistency for p in pairs)[n // 2]  # NaN sorts anywhere: check
+    if math.isfinite(consistency) and consistency < th["accumulation_consistency"]:
+        return pairs[0]
+    return None
 
 
 def _largest(values: dict) -> str | None:
@@ -81,13 +81,21 @@ def _largest(values: dict) -> str | None:
 
 def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
     """(name, value, reason, start) of the first rule that holds, or None."""
-    updates, grads = obs.metrics.get("update_ratio", {}), obs.metrics.get("grad_norm", {})
+    updates = obs.metrics.get("update_ratio", {})
+    grads = {n: s.norm for n, s in obs.gradients.items()}
     rising = _rising_updates(hist, th)
     if rising is not None:
         size, rise, start = rising
         reason = (f"the update moved the parameters by {size:.3g}x their norm and the loss "
                   f"then rose {rise:.3g}x: the steps are too large")  # fmt: skip
         return _largest(updates) or _largest(grads), size, reason, start
+    accumulating = _accumulating(hist, th)
+    if accumulating is not None:
+        reason = (f"it grew at each of the last {int(th['accumulation_pairs'])} updates, "
+                  "parallel to the previous gradient, while the loss changed far less than "
+                  "such a gradient predicts: gradients accumulate across steps (is zero_grad "
+                  "called before each backward?)")  # fmt: skip
+        return _largest(grads), max(grads.values(), default=0.0), reason, accumulating.step
     if obs.level != "detail":
         return None
     growth, ratio = _growth(obs, hist, th), _ratio(obs, hist, th)
@@ -99,11 +107,6 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
         first, last = layers[0][0], layers[-1][0]
         reason = f"its relative gradient is {ratio:.3g}x that of the last layer `{last}`"
         return first, ratio, reason, obs.step
-    if _accumulating(obs, hist, th):
-        reason = (f"it grew at each of the last {int(th['ascent_window'])} observations, "
-                  "parallel to the previous gradient, while the loss did not fall: gradients "
-                  "accumulate across steps (is zero_grad called before each backward?)")  # fmt: skip
-        return _largest(grads), obs.metrics["_grad_total"], reason, obs.step
     return None
 
 

@@ -44,7 +44,7 @@ def batch_axis(shapes: list[tuple[int, ...]]) -> int | None:
 
 def units_table(array: np.ndarray, axis: int | None) -> np.ndarray | None:
     """Return the array as (samples, units): 1-D is one sample; `axis` 1 is transposed."""
-    if array.size == 0:
+    if array.size == 0 or array.ndim == 0:
         return None
     if array.ndim == 1:
         return array.reshape(1, -1)

@@ -15,7 +15,8 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.causes import link_causes
-from gradcheck.monitor.derive import collect, collect_updates, derive, record_loss, updates
+from gradcheck.monitor.derive import collect, collect_updates, derive, record_loss
+from gradcheck.monitor.updates import updates
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS, detectors_for
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
 from gradcheck.monitor.observation import History, Observation
@@ -135,11 +136,11 @@ class Monitor:
         """
         arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
         value = _as_loss(loss)
-        scan = Scan(arrays, loss_bad=value is not None and not math.isfinite(value))
-        if len(self._names) < len(scan.index["params"]) + len(scan.index["gradients"]) + 1:
-            self._names.update(dict.fromkeys(scan.names()))
         hist = self._history
         with np.errstate(all="ignore"):
+            scan = Scan(arrays, loss_bad=value is not None and not math.isfinite(value))
+            if len(self._names) < len(scan.index["params"]) + len(scan.index["gradients"]) + 1:
+                self._names.update(dict.fromkeys(scan.names()))
             record_loss(hist, int(step), value, self.thresholds)
             detail = scan.bad or self._selects(int(step))
             if detail:
@@ -150,6 +151,8 @@ class Monitor:
             else:
                 obs = Observation(step=int(step), loss=value, level="loss")
             new = self._detect(obs)
+        if not detail:
+            self._series.append(int(step), value)
         self._after_detail = detail
         return new
 
