@@ -15,8 +15,8 @@ from gradcheck.monitor.findings import Finding, refresh_message
 SPREADS = ("nan", "inf")  # every later finding follows from these
 # code -> the codes that can cause it (when they started no later than it did)
 CAUSES: dict[str, tuple[str, ...]] = {
-    "nan": ("inf", "overflow"),
-    "inf": ("overflow",),
+    "nan": ("inf", "overflow", "ascent", "exploding_gradient"),
+    "inf": ("overflow", "ascent", "exploding_gradient"),
     "overflow": ("ascent", "exploding_gradient"),
     "underflow": ("saturation", "dead_relu", "ascent", "exploding_gradient"),
     "dead_relu": ("ascent", "exploding_gradient", "loss_divergence"),
@@ -34,19 +34,22 @@ def key_of(finding: Finding) -> str:
 
 
 def _causes(candidate: Finding, effect: Finding) -> bool:
-    if candidate is effect or candidate.consequence_of is not None:
+    if candidate is effect:
         return False
     if candidate.step > effect.step:
         return False
     if candidate.code in SPREADS and effect.code not in SPREADS:
-        return True
-    if candidate.code == "overflow" and effect.code in SPREADS:
-        return candidate.step == effect.step and candidate.evidence.get("exp", False)
+        # An overflowing exp, or an update that blew up the loss, at the very step of the
+        # NaN / Inf is its cause, not its consequence.
+        return effect.step > candidate.step or effect.code not in CAUSES[candidate.code]
     return candidate.code in CAUSES.get(effect.code, ())
 
 
 def mark(effect: Finding, cause: Finding) -> None:
-    """Make `effect` a consequence of `cause` (info, with a sentence naming the cause)."""
+    """Make `effect` a consequence of `cause` (info, with a sentence naming the cause); a
+    cause of a NaN / Inf is an error."""
+    if effect.code in SPREADS:
+        cause.severity = "error"
     effect.consequence_of = key_of(cause)
     effect.severity = "info"
     where = f" in `{cause.name}`" if cause.name is not None else ""
@@ -57,14 +60,22 @@ def mark(effect: Finding, cause: Finding) -> None:
     refresh_message(effect)
 
 
+def _root(finding: Finding, findings: list[Finding]) -> Finding:
+    """Follow `consequence_of` back to the finding that started the chain."""
+    by_key = {key_of(f): f for f in findings}
+    seen = {id(finding)}
+    while finding.consequence_of in by_key and id(by_key[finding.consequence_of]) not in seen:
+        finding = by_key[finding.consequence_of]
+        seen.add(id(finding))
+    return finding
+
+
 def link_causes(new: Finding, findings: list[Finding]) -> None:
-    """Link a new finding to its cause among `findings`, or earlier findings to it."""
+    """Link a new finding to the root cause among `findings`, or earlier findings to it."""
     for old in findings:
         if _causes(old, new):
-            mark(new, old)
-            break
-    if new.consequence_of is not None:
-        return
+            mark(new, _root(old, findings))
+            return
     for old in findings:
         if old.consequence_of is None and _causes(new, old) and not _causes(old, new):
             mark(old, new)

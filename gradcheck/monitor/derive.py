@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
+from collections import deque
 
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
@@ -29,7 +30,9 @@ def _limits(dtype: np.dtype, power: float, margin: float, threshold: float) -> d
     info = np.finfo(dtype)
     return {
         "square": float(info.max) ** power,
-        "exp": margin * math.log(float(info.max)),
+        # exp(z) overflows beyond log(max); after the max is subtracted (softmax), it
+        # underflows to 0 when the logits spread over more than that: half of it each side.
+        "exp": margin * math.log(float(info.max)) / 2,
         "tiny": max(threshold, float(info.tiny)),
     }
 
@@ -89,7 +92,8 @@ def _forward(obs: Observation, scan: Scan, th: dict) -> None:
         table = layout.units_table(array, scan.axis)
         obs.kinds[name] = layout.kind(name, s.sample, pre_sample, table)
         if table is not None:
-            alive[name] = st.alive_units(table, rows, all_alive=not s.zero_fraction > 0)
+            units = st.alive_units(table, rows, all_alive=not s.zero_fraction > 0)
+            alive[name] = (units, min(table.shape[0], max(1, rows // max(table.shape[1], 1))))
 
 
 def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
@@ -137,20 +141,33 @@ def _saturation(obs: Observation, th: dict) -> None:
 
 
 def _dead(obs: Observation, hist: History, th: dict) -> None:
-    window, now, fractions = int(th["dead_window"]), obs.step, {}
+    """Per ReLU-like layer: units exactly 0 on every sample seen since a cut step, the cut
+    being at least `dead_window` steps and `dead_samples` samples back."""
+    now, fractions = obs.step, {}
     hist.dead = {}
-    for name, alive in obs.metrics["_alive"].items():
-        if alive is None or obs.kinds.get(name) != "relu":
+    for name, (alive, rows) in obs.metrics["_alive"].items():
+        if obs.kinds.get(name) != "relu":
             continue
         last = hist.last_alive.get(name)
         if last is None or last.shape != alive.shape:
             last = hist.last_alive[name] = np.full(alive.shape, now - 1, dtype=np.int64)
-            hist.first_seen[name] = now
+            hist.first_seen[name], hist.seen_rows[name] = now, deque(maxlen=512)
         last[alive] = now
+        hist.seen_rows[name].append((now, rows))
         fractions[name] = 1.0 - float(np.count_nonzero(alive)) / alive.size
-        if now - hist.first_seen[name] + 1 >= window:
-            hist.dead[name] = (int(np.count_nonzero(last <= now - window)), int(alive.size))
+        cut = _dead_cut(hist.seen_rows[name], now, th)
+        if cut is not None:
+            hist.dead[name] = (int(np.count_nonzero(last < cut)), int(alive.size))
     obs.metrics["dead_fraction"] = fractions
+
+
+def _dead_cut(seen: deque, now: int, th: dict) -> int | None:
+    samples = 0
+    for step, rows in reversed(seen):
+        samples += rows
+        if samples >= th["dead_samples"] and now - step + 1 >= th["dead_window"]:
+            return step
+    return None
 
 
 _BIAS_NAME = re.compile(r"(^|[._\[])(b|bias|beta|shift)\d*\]?$", re.IGNORECASE)

@@ -14,11 +14,13 @@ name                        default   meaning
 window                      5         steps a condition must persist (2 observations
                                       at least)
 overflow_power              0.5       overflow: |x| > finfo.max ** overflow_power
-exp_margin                  1.0       overflow: pre-activation |z| > exp_margin*log(finfo.max)
+exp_margin                  1.0       overflow: pre-activation |z| above exp_margin *
+                                      log(finfo.max) / 2, its output not finite
 underflow_threshold         1e-30     underflow: nonzero |x| below max(this, finfo.tiny)...
 underflow_fraction          0.1       ...for at least this fraction of the nonzero entries
 dead_window                 20        dead unit: exactly 0 on every sample for this many
-                                      steps (ReLU-like layers only)
+                                      steps (ReLU-like layers only)...
+dead_samples                100       ...and on at least this many samples
 dead_fraction               0.5       dead_relu: fraction of dead units of a layer
 saturation_eps              1e-3      saturated: within this of a squashing bound (0/1, +-1)
 saturation_fraction         0.5       saturation: fraction of saturated entries of a layer
@@ -32,7 +34,9 @@ explosion_update            0.01      or updates of at least this x the paramete
 explosion_rise              1.3       ...after which the loss rose by this factor, twice in
                                       a row (or 10x once)
 divergence_factor           10.0      loss above this x its reference, `window` steps
-divergence_mean             5.0       or a mean over `window` steps above this x reference
+divergence_mean             3.0       or a mean over `divergence_window` steps above this x
+                                      reference (a loss oscillating far above its start)
+divergence_window           20        the steps of that mean
 divergence_spike            1000.0    or above this x its reference once
 jump_factor                 5.0       or above this x the median of the last 20 losses (and
                                       twice their maximum): a warning
@@ -69,6 +73,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gradcheck.monitor.explosion import detect_exploding_gradient
 from gradcheck.monitor.loss_rules import (
     converged as _converged,
@@ -87,6 +93,7 @@ THRESHOLDS: dict[str, float] = {
     "underflow_threshold": 1e-30,
     "underflow_fraction": 0.1,
     "dead_window": 20,
+    "dead_samples": 100,
     "dead_fraction": 0.5,
     "saturation_eps": 1e-3,
     "saturation_fraction": 0.5,
@@ -97,7 +104,8 @@ THRESHOLDS: dict[str, float] = {
     "explosion_update": 0.01,
     "explosion_rise": 1.3,
     "divergence_factor": 10.0,
-    "divergence_mean": 5.0,
+    "divergence_mean": 3.0,
+    "divergence_window": 20,
     "divergence_spike": 1000.0,
     "jump_factor": 5.0,
     "reference_steps": 5,
@@ -117,7 +125,7 @@ THRESHOLDS: dict[str, float] = {
 }
 INTEGER_THRESHOLDS = ("window", "dead_window", "plateau_window", "ascent_window", "sample_size")
 INTEGER_THRESHOLDS += ("histogram_bins", "reference_steps", "detail_dense", "detail_every")
-INTEGER_THRESHOLDS += ("accumulation_pairs",)
+INTEGER_THRESHOLDS += ("accumulation_pairs", "dead_samples", "divergence_window")
 
 
 def _scan(obs: Observation) -> list[tuple[str, int, int, int]]:
@@ -151,14 +159,16 @@ def detect_inf(obs: Observation, hist: History, th: dict) -> list:
 
 
 def _exp_output(obs: Observation, name: str) -> str | None:
-    """The non-finite output computed from pre-activation `name`, or None."""
+    """What is not finite among the outputs of pre-activation `name` (its activation, or the
+    loss for the last pre-activation), or None."""
     for act, pre in obs.pairs.items():
         if pre == name and act != name:
             s = obs.activations[act]
-            return act if s.n_nan or s.n_inf else None
-    unpaired = name not in obs.pairs.values() or name in obs.activations
+            if s.n_nan or s.n_inf:
+                return f"`{act}`, computed from it,"
+    last = [n for kind, n in obs.forward if kind == "preactivation"][-1:]
     loss_bad = obs.loss is not None and not math.isfinite(obs.loss)
-    return "loss" if unpaired and loss_bad else None
+    return "the loss computed from it" if loss_bad and last == [name] else None
 
 
 def detect_overflow(obs: Observation, hist: History, th: dict) -> list:
@@ -177,7 +187,7 @@ def detect_overflow(obs: Observation, hist: History, th: dict) -> list:
             if kind != "preactivations":
                 evidence = {"max_abs": peak, "limit": limit, "reason": "its square overflows"}
             elif (output := _exp_output(obs, name)) is not None:
-                reason = f"exp(z) overflows: `{output}`, computed from it, is not finite"
+                reason = f"exp(z) overflows or underflows to 0: {output} is not finite"
                 evidence = {"max_abs": peak, "limit": limit, "reason": reason, "exp": True}
             else:
                 continue
@@ -212,9 +222,9 @@ def detect_dead_relu(obs: Observation, hist: History, th: dict) -> list:
         if name in obs.activations and fraction >= th["dead_fraction"]:
             last = hist.last_alive[name]
             needed = max(1, math.ceil(th["dead_fraction"] * n_units))
-            start = max(hist.first_seen[name], int(sorted(last)[needed - 1]) + 1)
+            start = max(hist.first_seen[name], int(np.sort(last)[needed - 1]) + 1)
             evidence = {"fraction": fraction, "n_dead": n_dead, "n_units": n_units}
-            evidence["window"] = int(th["dead_window"])
+            evidence["window"] = obs.step - start + 1
             hits.append((name, evidence, fraction, None, start))
     return hits
 
@@ -259,10 +269,10 @@ def detect_vanishing_gradient(obs: Observation, hist: History, th: dict) -> list
     return [(first, evidence, -math.log10(max(g_first, 1e-300)), None, start)]
 
 
-DETECTORS = (
+DETECTORS = (  # causes first: an exp that overflows is raised before the NaN it makes
+    detect_overflow,
     detect_nan,
     detect_inf,
-    detect_overflow,
     detect_underflow,
     detect_dead_relu,
     detect_saturation,

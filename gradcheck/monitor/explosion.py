@@ -24,20 +24,35 @@ from gradcheck.monitor.updates import UpdatePair
 
 
 def _rising_updates(hist: History, th: dict) -> tuple[float, float, int] | None:
-    """(update size, loss rise, step) of the evidence of rule 1, or None."""
-    events = [e for e in hist.updates if e.size >= th["explosion_update"] and math.isfinite(e.rise)]
-    if not events:
+    """(update size, loss rise, step) of the evidence of rule 1, or None.
+
+    An event: an update of at least ``explosion_update`` x the parameters' norm after which
+    the loss rose ``explosion_rise``-fold to above every loss of the 20 steps before. Rule 1
+    holds at two events at consecutive pairs, or one where the loss rose 10x.
+    """
+    events = [e for e in hist.updates if _event(e, hist, th)]
+    kept = {p.step for p in hist.updates}
+    hist.event_checked = {k: v for k, v in hist.event_checked.items() if k in kept}
+    if not events or events[-1].step != hist.steps[-1]:
         return None
     last = events[-1]
-    if last[0] != hist.steps[-1]:
-        return None
-    if last[2] >= 10 * th["explosion_rise"] and last[2] >= 10:
-        return last[1], last[2], last[0]
-    if len(events) >= 2 and all(e[2] >= th["explosion_rise"] for e in events[-2:]):
-        first = events[-2]
-        if hist.steps.count(first[0]) and last[0] - first[0] <= 2 * th["detail_every"]:
-            return last[1], first[2] * last[2], first[0]
+    if last.rise >= 10:
+        return last.size, last.rise, last.step
+    pairs = [p.step for p in hist.updates]
+    if len(events) >= 2 and pairs.index(events[-2].step) == pairs.index(last.step) - 1:
+        return last.size, events[-2].rise * last.rise, events[-2].step
     return None
+
+
+def _event(pair: UpdatePair, hist: History, th: dict) -> bool:
+    if pair.size < th["explosion_update"] or not pair.rise >= th["explosion_rise"]:
+        return False
+    if pair.step not in hist.event_checked:  # judged once, when it happens
+        i = len(hist.steps) - 1
+        before = [x for x in hist.losses[max(0, i - 20) : i] if math.isfinite(x)]
+        high = not before or hist.losses[i] >= th["explosion_rise"] * max(before)
+        hist.event_checked[pair.step] = high
+    return hist.event_checked[pair.step]
 
 
 def _growth(obs: Observation, hist: History, th: dict) -> float:
@@ -55,10 +70,13 @@ def _ratio(obs: Observation, hist: History, th: dict) -> float:
     layers = obs.metrics.get("_relative_gradient", [])
     if len(layers) < 2 or not layers[-1][1] > 0 or not hist.initial_relative:
         return 0.0
-    (first, g_first), g_last = layers[0], layers[-1][1]
-    start = hist.initial_relative.get(first)
-    grew = start is not None and g_first > th["exploding_ratio"] / 7 * start
-    return g_first / g_last if grew else 0.0
+    (first, g_first), (last, g_last) = layers[0], layers[-1]
+    start_first, start_last = hist.initial_relative.get(first), hist.initial_relative.get(last)
+    if not (start_first and start_last and start_first > 0):
+        return 0.0
+    grew = g_first > th["exploding_ratio"] / 7 * start_first
+    collapsed = g_last < start_last / 10  # the ratio then says nothing of the first layer
+    return g_first / g_last if grew and not collapsed else 0.0
 
 
 def _accumulating(hist: History, th: dict) -> UpdatePair | None:
@@ -86,8 +104,9 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
     rising = _rising_updates(hist, th)
     if rising is not None:
         size, rise, start = rising
+        rose = f"rose {rise:.3g}x" if math.isfinite(rise) else "stopped being finite"
         reason = (f"the update moved the parameters by {size:.3g}x their norm and the loss "
-                  f"then rose {rise:.3g}x: the steps are too large")  # fmt: skip
+                  f"then {rose}: the steps are too large")  # fmt: skip
         return _largest(updates) or _largest(grads), size, reason, start
     accumulating = _accumulating(hist, th)
     if accumulating is not None:

@@ -47,7 +47,7 @@ FINDINGS: dict[str, tuple[str, str, str]] = {
     "dead_relu": (
         "warning",
         "{fraction:.0%} of the units of `{name}` ({n_dead} of {n_units}) output exactly 0 "
-        "on every sample for {window} observations: they get no gradient.",
+        "on every sample seen for {window} steps: they get no gradient.",
         "Lower the learning rate, use he initialisation with a zero or small positive bias, "
         "normalise the inputs, or use leaky ReLU.",
     ),

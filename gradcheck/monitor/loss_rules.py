@@ -36,28 +36,33 @@ def _recent(hist: History, steps: float, *, skip: int = 0) -> list[float]:
     return out[::-1]
 
 
-def _divergence_reason(loss: float, reference: float, hist: History, th: dict) -> str | None:
-    factor = loss / reference
-    window = _recent(hist, th["window"])
-    span, _ = hist.persist(("loss_divergence",), factor > th["divergence_factor"], hist.steps[-1])
-    mean = sum(window) / len(window) / reference if window else 0.0
+def _divergence_reason(loss: float, reference: float, hist: History, th: dict) -> tuple | None:
+    """(reason, onset) when the loss is far above its reference, else None."""
+    factor, now = loss / reference, hist.steps[-1]
+    span, start = hist.persist(("loss_divergence",), factor > th["divergence_factor"], now)
     if span >= th["window"]:
         return (f"{factor:.3g}x its reference {reference:.4g}, above "
-                f"{th['divergence_factor']:g}x for {span} steps")  # fmt: skip
+                f"{th['divergence_factor']:g}x for {span} steps"), start  # fmt: skip
+    window = _recent(hist, th["divergence_window"])
+    mean = sum(window) / len(window) / reference if window else 0.0
     if len(window) >= th["window"] and mean >= th["divergence_mean"]:
-        return f"{mean:.3g}x its reference {reference:.4g} on average over {len(window)} steps"
+        reason = f"{mean:.3g}x its reference {reference:.4g} on average over {len(window)} steps"
+        return reason, now - th["divergence_window"] + 1
     if factor > th["divergence_spike"]:
-        return f"{factor:.3g}x its reference {reference:.4g} in one step"
+        return f"{factor:.3g}x its reference {reference:.4g} in one step", now
     return None
 
 
-def _jump_reason(loss: float, hist: History, th: dict) -> str | None:
-    recent = _recent(hist, 20, skip=1)
-    if len(recent) < 10:
+def _jump_reason(hist: History, th: dict) -> str | None:
+    """The loss of the last `window` steps all at `jump_factor` x the 20 steps before."""
+    w = int(th["window"])
+    now, before = _recent(hist, w), _recent(hist, 20, skip=w)
+    if len(now) < w or len(before) < 10:
         return None
-    level = statistics.median(recent)
-    if level > 0 and loss >= th["jump_factor"] * level and loss >= 2 * max(recent):
-        return f"it jumped to {loss / level:.3g}x its level over the last {len(recent)} steps"
+    level = statistics.median(before)
+    if level > 0 and min(now) >= th["jump_factor"] * level and min(now) >= 2 * max(before):
+        return (f"it jumped to {min(now) / level:.3g}x its level of the 20 steps before "
+                f"and stayed there for {len(now)} steps")  # fmt: skip
     return None
 
 
@@ -69,16 +74,18 @@ def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
     if not math.isfinite(loss):
         evidence = {"loss": loss, "reason": "not a finite number (a NaN or an Inf reached the loss)"}
         return [("loss", evidence, math.inf, None, obs.step)]
-    reason = None
+    found = None
     if reference is not None and reference > 0:
-        reason = _divergence_reason(loss, reference, hist, th)
-    start = hist.streaks.get(("loss_divergence",), (0, obs.step))[1]
-    if reason is not None:
-        return [("loss", {"loss": loss, "reason": reason}, loss, None, min(start, obs.step))]
-    reason = _jump_reason(loss, hist, th)
+        found = _divergence_reason(loss, reference, hist, th)
+    if found is not None:
+        reason, start = found
+        start = max(start, hist.steps[0])
+        return [("loss", {"loss": loss, "reason": reason}, loss, None, start)]
+    reason = _jump_reason(hist, th)
     if reason is None:
         return []
-    return [("loss", {"loss": loss, "reason": reason}, loss, "warning", obs.step)]
+    start = hist.steps[-int(th["window"])]
+    return [("loss", {"loss": loss, "reason": reason}, loss, "warning", start)]
 
 
 def _plateau_windows(hist: History, w: int) -> tuple[list[float], list[float]] | None:
@@ -105,8 +112,9 @@ def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
     """loss_plateau: no real improvement over a window of steps, the loss not converged.
 
     Flat means the improvement of the mean loss between two windows is below
-    ``plateau_rtol`` beyond doubt (twice its standard error: per-sample noise and sequential
-    data windows are not a plateau), or the loss never left its reference level.
+    ``plateau_rtol`` beyond doubt (with twice its standard error: per-sample noise and
+    sequential data windows are not a plateau). Severity: a warning while the loss is above
+    ``plateau_stuck`` x its reference (a drop, then flat at chance level, is stuck too).
     """
     w, reference = int(th["plateau_window"]), hist.reference_loss
     windows = _plateau_windows(hist, w)
@@ -116,13 +124,10 @@ def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
     mean_before, mean_recent = sum(before) / len(before), sum(recent) / len(recent)
     if mean_before <= 0 or mean_recent < th["plateau_converged"] * reference:
         return []
-    error = _standard_error(recent)
-    noise = 2 * math.hypot(_standard_error(before), error) / mean_before
+    noise = 2 * math.hypot(_standard_error(before), _standard_error(recent)) / mean_before
     improvement = (mean_before - mean_recent) / mean_before
     rtol = th["plateau_rtol"]
-    flat = abs(improvement) + noise < rtol
-    stuck = mean_recent + 2 * error >= (1 - rtol) * reference and improvement < rtol + noise
-    if not (flat or stuck):
+    if abs(improvement) + noise >= rtol:
         return []
     severity = "warning" if mean_recent >= th["plateau_stuck"] * reference else "info"
     evidence = {"rtol": th["plateau_rtol"], "window": w, "loss": mean_recent}

@@ -48,7 +48,8 @@ class History:
     initial_loss: float | None = None
     reference_loss: float | None = None  # median of the first finite losses (robust start)
     first_losses: list[float] = field(default_factory=list)
-    updates: deque = field(default_factory=lambda: deque(maxlen=8))  # (step, size, rise)
+    updates: deque = field(default_factory=lambda: deque(maxlen=16))  # (step, size, rise)
+    event_checked: dict[int, bool] = field(default_factory=dict)  # step -> a new high?
     growth: deque = field(default_factory=lambda: deque(maxlen=5))  # gradient norm grew?
     initial_grad_norm: float | None = None
     previous_grad_norm: float = math.nan
@@ -56,6 +57,7 @@ class History:
     last_alive: dict[str, np.ndarray] = field(default_factory=dict)
     first_seen: dict[str, int] = field(default_factory=dict)
     dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (n_dead, n_units)
+    seen_rows: dict[str, deque] = field(default_factory=dict)  # name -> (step, samples seen)
     prev_params: dict[str, np.ndarray] = field(default_factory=dict)
     prev_sq: dict[str, float | None] = field(default_factory=dict)  # |prev_params|^2
     prev_grads: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)  # (g, |g|^2)

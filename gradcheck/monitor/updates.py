@@ -102,6 +102,7 @@ def updates(obs: Observation, hist: History, th: dict) -> None:
     if sums["pp"] > 0 and len(hist.losses) > 1:
         before, after = hist.losses[-2], hist.losses[-1]
         rise = after / before if before > 0 and math.isfinite(before) else math.nan
+        rise = math.inf if math.isfinite(before) and not math.isfinite(after) else rise
         consistency = (after - before) / sums["dg"] if sums["dg"] else math.nan
         grew = sums["now"] > sums["prev"] and cosine > th["accumulation_cosine"]
         size = math.sqrt(sums["dd"] / sums["pp"])
