@@ -24,7 +24,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "vanishing_gradient": ("dead_relu", "saturation"),
     "exploding_gradient": ("ascent",),
     "loss_divergence": ("ascent",),
-    "loss_plateau": ("dead_relu", "saturation", "vanishing_gradient"),
+    "loss_plateau": ("dead_relu", "saturation", "vanishing_gradient", "loss_divergence"),
 }
 
 

@@ -18,6 +18,7 @@ from collections import deque
 
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
+from gradcheck.monitor.loss_rules import record_block
 from gradcheck.monitor.observation import History, Observation
 from gradcheck.monitor.scan import Scan
 
@@ -37,12 +38,11 @@ def _limits(dtype: np.dtype, power: float, margin: float, threshold: float) -> d
     }
 
 
-def collect(step: int, loss: float | None, scan: Scan, th: dict, seed: int) -> Observation:
+def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: History) -> Observation:
     """Summarize every array of one step (exact norms from the scan, samples copied)."""
-    obs = Observation(step=step, loss=loss)
     obs.metrics = {"_limits": {}, "_tiny": {}, "_nonfinite": scan.bad}
     _summarize(obs, scan, th, seed, tuple(scan.index))
-    _forward(obs, scan, th)
+    _forward(obs, scan, th, hist)
     return obs
 
 
@@ -66,11 +66,16 @@ def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) 
             wanted[i] = (min(limit, old_limit), tiny)
             obs.metrics["_limits"].setdefault(kind, {})[name] = limit
             obs.metrics["_tiny"][name] = bounds["tiny"]
-    k = int(th["sample_size"])
-    stats = {
-        i: st.summarize(scan.arrays[i], scan.sumsq[i], limit=lim, seed=seed, k=k, tiny=tiny)
-        for i, (lim, tiny) in wanted.items()
-    }
+    order = list(wanted)
+    summaries = st.summarize_many(
+        [scan.arrays[i] for i in order],
+        [scan.sumsq[i] for i in order],
+        [wanted[i][0] for i in order],
+        [wanted[i][1] for i in order],
+        seed=seed,
+        k=int(th["sample_size"]),
+    )
+    stats = dict(zip(order, summaries, strict=True))
     for kind in kinds:
         group = getattr(obs, kind)
         for name, i in scan.index[kind].items():
@@ -79,11 +84,14 @@ def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) 
                 obs.ndim[name] = scan.arrays[i].shape
 
 
-def _forward(obs: Observation, scan: Scan, th: dict) -> None:
+def _forward(obs: Observation, scan: Scan, th: dict, hist: History) -> None:
     """Pairs, layer kinds and alive units of the forward arrays."""
     acts, pres = scan.named("activations"), scan.named("preactivations")
-    obs.forward = layout.forward_order(acts, pres)
-    obs.pairs = layout.pairs(acts, pres)
+    key = tuple((n, a.shape) for n, a in acts.items()), tuple((n, a.shape) for n, a in pres.items())
+    if hist.layout_key != key:  # the same names and shapes at (almost) every step
+        hist.layout_key = key
+        hist.layout_value = layout.forward_order(acts, pres), layout.pairs(acts, pres)
+    obs.forward, obs.pairs = hist.layout_value
     alive = obs.metrics["_alive"] = {}
     rows = 8 * int(th["sample_size"])  # alive units from the first rows: 16 of 1000 units
     for name, array in acts.items():
@@ -101,6 +109,7 @@ def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
     hist.n += 1
     hist.steps.append(step)
     hist.losses.append(math.nan if loss is None else loss)
+    hist.block_done = record_block(hist, step, loss, int(th["plateau_window"]))
     keep = int(max(2 * th["plateau_window"], 20, th["ascent_window"])) + 1
     if len(hist.steps) > 2 * keep:  # the detectors look back `keep` steps at most
         del hist.steps[:-keep], hist.losses[:-keep]

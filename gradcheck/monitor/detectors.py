@@ -41,9 +41,11 @@ divergence_spike            1000.0    or above this x its reference once
 jump_factor                 5.0       or above this x the median of the last 20 losses (and
                                       twice their maximum): a warning
 reference_steps             5         the reference loss: median of the first such losses
-plateau_window              50        loss_plateau: compare the means of two such windows
-plateau_rtol                0.01      ...relative improvement below this is a plateau
-                                      (beyond twice its standard error)
+plateau_window              50        loss_plateau: compare the mean loss of two groups of
+                                      1, 2, 4... 16 blocks of this many steps...
+plateau_rtol                0.01      ...a relative improvement below this is a plateau...
+plateau_noise               0.05      ...in the shortest groups whose difference's noise
+                                      (twice its standard error) is below this
 plateau_converged           0.01      loss below this x reference: converged, no plateau
 plateau_stuck               0.5       plateau: a warning while the loss is above this x
                                       reference, else info (the net learns anyway)
@@ -111,6 +113,7 @@ THRESHOLDS: dict[str, float] = {
     "reference_steps": 5,
     "plateau_window": 50,
     "plateau_rtol": 0.01,
+    "plateau_noise": 0.05,
     "plateau_converged": 0.01,
     "plateau_stuck": 0.5,
     "ascent_window": 10,

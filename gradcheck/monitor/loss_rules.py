@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import statistics
 
+import numpy as np
+
 from gradcheck.monitor.observation import History, Observation
 
 
@@ -43,19 +45,36 @@ def _divergence_reason(loss: float, reference: float, hist: History, th: dict) -
     if span >= th["window"]:
         return (f"{factor:.3g}x its reference {reference:.4g}, above "
                 f"{th['divergence_factor']:g}x for {span} steps"), start  # fmt: skip
-    window = _recent(hist, th["divergence_window"])
+    if factor >= th["divergence_mean"]:
+        hist.last_high = now
+    if hist.last_high is None or now - hist.last_high >= th["divergence_window"]:
+        window = []  # no loss of the window is that high: its mean is not either
+    else:
+        window = _recent(hist, th["divergence_window"])
     mean = sum(window) / len(window) / reference if window else 0.0
     if len(window) >= th["window"] and mean >= th["divergence_mean"]:
         reason = f"{mean:.3g}x its reference {reference:.4g} on average over {len(window)} steps"
-        return reason, now - th["divergence_window"] + 1
+        return reason, _first_high(hist, th["divergence_window"], th["divergence_mean"] * reference)
     if factor > th["divergence_spike"]:
         return f"{factor:.3g}x its reference {reference:.4g} in one step", now
     return None
 
 
+def _first_high(hist: History, steps: float, level: float) -> int:
+    """The first step of the last `steps` steps with a loss above `level`."""
+    first = hist.steps[-1] - steps + 1
+    for step, loss in zip(hist.steps, hist.losses, strict=True):
+        if step >= first and loss > level:
+            return step
+    return hist.steps[-1]
+
+
 def _jump_reason(hist: History, th: dict) -> str | None:
     """The loss of the last `window` steps all at `jump_factor` x the 20 steps before."""
     w = int(th["window"])
+    losses = hist.losses
+    if len(losses) <= w or not losses[-1] >= 2 * losses[-w - 1]:  # cheap: mostly no jump
+        return None
     now, before = _recent(hist, w), _recent(hist, 20, skip=w)
     if len(now) < w or len(before) < 10:
         return None
@@ -72,7 +91,10 @@ def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
     if loss is None:
         return []
     if not math.isfinite(loss):
-        evidence = {"loss": loss, "reason": "not a finite number (a NaN or an Inf reached the loss)"}
+        evidence = {
+            "loss": loss,
+            "reason": "not a finite number (a NaN or an Inf reached the loss)",
+        }
         return [("loss", evidence, math.inf, None, obs.step)]
     found = None
     if reference is not None and reference > 0:
@@ -88,51 +110,72 @@ def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
     return [("loss", {"loss": loss, "reason": reason}, loss, "warning", start)]
 
 
-def _plateau_windows(hist: History, w: int) -> tuple[list[float], list[float]] | None:
-    """The finite losses of the last `w` steps and of the `w` steps before them."""
-    if not hist.steps or hist.steps[-1] - hist.steps[0] + 1 < 2 * w:
-        return None
-    now = hist.steps[-1]
-    before, recent = [], []
-    for step, loss in zip(reversed(hist.steps), reversed(hist.losses), strict=True):
-        if step <= now - 2 * w:
-            break
-        if math.isfinite(loss):
-            (recent if step > now - w else before).append(loss)
-    if len(recent) < 2 or len(before) < 2:
-        return None
-    return before, recent
+def record_block(hist: History, step: int, loss: float | None, w: int) -> bool:
+    """Add a loss to its block of `w` steps; return True when a block just completed."""
+    if loss is None or not math.isfinite(loss):
+        return step % w == w - 1
+    index = step // w
+    if not hist.blocks or hist.blocks[-1][0] != index:
+        hist.blocks.append([index, 0, 0.0, 0.0])
+        del hist.blocks[:-64]
+    block = hist.blocks[-1]
+    block[1], block[2], block[3] = block[1] + 1, block[2] + loss, block[3] + loss * loss
+    return step % w == w - 1
 
 
-def _standard_error(values: list[float]) -> float:
-    return statistics.stdev(values) / math.sqrt(len(values))
+def _group(blocks: list) -> tuple[float, float]:
+    """Mean and standard error of the losses of consecutive blocks."""
+    n = sum(b[1] for b in blocks)
+    mean = sum(b[2] for b in blocks) / n
+    var = max(sum(b[3] for b in blocks) / n - mean * mean, 0.0) * n / max(n - 1, 1)
+    return mean, math.sqrt(var / n)
+
+
+def _flat_groups(hist: History, th: dict) -> tuple | None:
+    """(before, recent, blocks per group) of the shortest comparison whose noise is small.
+
+    Two groups of m blocks of ``plateau_window`` steps, m = 1, 2, 4, ... 16: noisy losses
+    (one sample per step) need longer groups before a trend of 1% can be told from noise.
+    """
+    complete = [b for b in hist.blocks if b[1] >= 2]  # judged when the last one completed
+    for m in (1, 2, 4, 8, 16):
+        if len(complete) < 2 * m:
+            return None
+        recent, before = _group(complete[-m:]), _group(complete[-2 * m : -m])
+        if before[0] <= 0:
+            return None
+        noise = 2 * math.hypot(before[1], recent[1]) / before[0]
+        if noise <= th["plateau_noise"]:
+            return before, recent, m
+    return None
 
 
 def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
-    """loss_plateau: no real improvement over a window of steps, the loss not converged.
+    """loss_plateau: no improvement of ``plateau_rtol`` between two groups of steps.
 
-    Flat means the improvement of the mean loss between two windows is below
-    ``plateau_rtol`` beyond doubt (with twice its standard error: per-sample noise and
-    sequential data windows are not a plateau). Severity: a warning while the loss is above
+    The groups are long enough for the noise of the loss (twice the standard error of
+    their difference at most ``plateau_noise``), and a change within that noise is no
+    change: per-sample noise and sequential data windows are not a plateau. Severity: a warning while the loss is above
     ``plateau_stuck`` x its reference (a drop, then flat at chance level, is stuck too).
     """
     w, reference = int(th["plateau_window"]), hist.reference_loss
-    windows = _plateau_windows(hist, w)
-    if windows is None or reference is None or reference <= 0:
+    if not hist.block_done or reference is None or reference <= 0:
         return []
-    before, recent = windows
-    mean_before, mean_recent = sum(before) / len(before), sum(recent) / len(recent)
-    if mean_before <= 0 or mean_recent < th["plateau_converged"] * reference:
+    found = _flat_groups(hist, th)
+    if found is None:
         return []
-    noise = 2 * math.hypot(_standard_error(before), _standard_error(recent)) / mean_before
+    (mean_before, error_before), (mean_recent, error), m = found
     improvement = (mean_before - mean_recent) / mean_before
-    rtol = th["plateau_rtol"]
-    if abs(improvement) + noise >= rtol:
+    noise = 2 * math.hypot(error_before, error) / mean_before
+    if abs(improvement) >= th["plateau_rtol"] + noise:  # a real change, up or down
+        return []
+    if mean_recent < th["plateau_converged"] * reference:
         return []
     severity = "warning" if mean_recent >= th["plateau_stuck"] * reference else "info"
-    evidence = {"rtol": th["plateau_rtol"], "window": w, "loss": mean_recent}
+    evidence = {"rtol": th["plateau_rtol"], "window": m * w, "loss": mean_recent}
     evidence.update(initial=reference, relative=mean_recent / reference)
-    return [("loss", evidence, -improvement, severity, hist.steps[-1] - 2 * w + 1)]
+    start = hist.blocks[-1][0] * w - (2 * m - 1) * w
+    return [("loss", evidence, -improvement, severity, max(start, hist.steps[0]))]
 
 
 def detect_ascent(obs: Observation, hist: History, th: dict) -> list:

@@ -175,7 +175,8 @@ class Monitor:
                 stacklevel=3,
             )
         self.batch_axis = scan.axis if scan.axis is not None else 0
-        obs = collect(step, value, scan, self.thresholds, self.seed)
+        obs = Observation(step=step, loss=value)
+        collect(scan, obs, self.thresholds, self.seed, self._history)
         derive(obs, self._history, self.thresholds)
         updates(obs, self._history, self.thresholds)
         self._record(obs)

@@ -48,6 +48,9 @@ class History:
     initial_loss: float | None = None
     reference_loss: float | None = None  # median of the first finite losses (robust start)
     first_losses: list[float] = field(default_factory=list)
+    blocks: list = field(default_factory=list)  # [index, n, sum, sum of squares] of losses
+    block_done: bool = False  # a block of `plateau_window` steps completed at this step
+    last_high: int | None = None  # last step with a loss `divergence_mean` x the reference
     updates: deque = field(default_factory=lambda: deque(maxlen=16))  # (step, size, rise)
     event_checked: dict[int, bool] = field(default_factory=dict)  # step -> a new high?
     growth: deque = field(default_factory=lambda: deque(maxlen=5))  # gradient norm grew?
@@ -64,6 +67,8 @@ class History:
     ascent: dict[str, deque] = field(default_factory=dict)
     sampled_step: int | None = None  # the step whose parameter samples `prev_params` holds
     initial_relative: dict[str, float] | None = None  # relative gradients at the start
+    layout_key: tuple | None = None  # names and shapes of the forward arrays...
+    layout_value: tuple = ((), {})  # ...and their (forward order, pairs)
 
     def persist(self, key: tuple, condition: bool, step: int) -> tuple[int, int]:
         """Count consecutive observations where `condition` held; return (span, first step).

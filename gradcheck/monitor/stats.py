@@ -139,6 +139,63 @@ def summarize(
     return stats
 
 
+def summarize_many(
+    arrays: list[np.ndarray],
+    sumsqs: list[float],
+    limits: list[float],
+    tinies: list[float | None],
+    *,
+    seed: int,
+    k: int,
+) -> list[ArrayStats]:
+    """`summarize` each array, the small finite float64 ones together in one pass.
+
+    Arrays of at most `k` entries are their own sample: they are copied into one buffer
+    (the private samples are views of it) whose zero and underflow counts per array come
+    from a few vectorized calls instead of a few per array.
+    """
+    out: list = [None] * len(arrays)
+    batch = [
+        i for i, a in enumerate(arrays)
+        if a.dtype == np.float64 and 0 < a.size <= k and math.isfinite(sumsqs[i])
+    ]  # fmt: skip
+    if len(batch) > 1:
+        _summarize_batch(arrays, sumsqs, limits, tinies, batch, out)
+    for i, array in enumerate(arrays):
+        if out[i] is None:
+            out[i] = summarize(array, sumsqs[i], limit=limits[i], seed=seed, k=k, tiny=tinies[i])
+    return out
+
+
+def _summarize_batch(arrays, sumsqs, limits, tinies, batch, out) -> None:
+    sizes = [arrays[i].size for i in batch]
+    buffer = np.concatenate([arrays[i].reshape(-1) for i in batch])
+    starts = np.cumsum([0, *sizes[:-1]])
+    magnitude = np.abs(buffer)
+    nonzero = np.add.reduceat(magnitude != 0, starts)
+    tiny = min((tinies[i] for i in batch if tinies[i] is not None), default=0.0)
+    small = np.add.reduceat((magnitude < tiny) & (magnitude != 0), starts) if tiny else None
+    for j, i in enumerate(batch):
+        lo, size = int(starts[j]), sizes[j]
+        norm = math.sqrt(sumsqs[i])
+        sample = buffer[lo : lo + size]
+        stats = out[i] = ArrayStats(size, 0, 0, norm, norm / math.sqrt(size), None, sample)
+        stats.sample_sq = sumsqs[i]
+        if norm > limits[i]:
+            stats.peak = float(magnitude[lo : lo + size].max())
+        if tinies[i] is None:
+            continue
+        if tinies[i] != tiny:
+            _sample_fractions(stats, tinies[i])
+            continue
+        n_nonzero, n_small = int(nonzero[j]), int(small[j])
+        stats.zero_fraction = 1.0 - n_nonzero / size
+        stats.underflow_fraction = n_small / n_nonzero if n_nonzero else 0.0
+        if n_small:
+            part = magnitude[lo : lo + size]
+            stats.min_abs = float(part[part > 0].min())
+
+
 def _peak(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(np.max(np.abs(finite))) if finite.size else 0.0

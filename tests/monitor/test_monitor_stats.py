@@ -20,7 +20,8 @@ CODES = [
 
 def test_codes_table_and_detectors_match_the_contract():
     assert list(FINDINGS) == CODES
-    assert [d.__name__.removeprefix("detect_") for d in DETECTORS] == CODES
+    # DETECTORS run causes first (an overflowing exp before the NaN it makes): same codes
+    assert sorted(d.__name__.removeprefix("detect_") for d in DETECTORS) == sorted(CODES)
     for severity, template, suggestion in FINDINGS.values():
         assert severity in ("info", "warning", "error") and template and suggestion
 
