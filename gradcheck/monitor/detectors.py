@@ -272,7 +272,9 @@ def detect_vanishing_gradient(obs: Observation, hist: History, th: dict) -> list
     return [(first, evidence, -math.log10(max(g_first, 1e-300)), None, start)]
 
 
-DETECTORS = (  # causes first: an exp that overflows is raised before the NaN it makes
+DETECTORS = (  # causes first: what blew up before the NaN / Inf it makes, in one step
+    detect_ascent,
+    detect_exploding_gradient,
     detect_overflow,
     detect_nan,
     detect_inf,
@@ -280,17 +282,15 @@ DETECTORS = (  # causes first: an exp that overflows is raised before the NaN it
     detect_dead_relu,
     detect_saturation,
     detect_vanishing_gradient,
-    detect_exploding_gradient,
     detect_loss_divergence,
     detect_loss_plateau,
-    detect_ascent,
 )
 # What runs at each level of observation (see `Observation.level`): the loss rules at every
 # step, the update rules after a detailed step too, everything at a detailed step.
 _LEVELS = {
     "loss": (detect_loss_divergence, detect_loss_plateau),
-    "updates": (detect_exploding_gradient, detect_loss_divergence, detect_loss_plateau,
-                detect_ascent),
+    "updates": (detect_ascent, detect_exploding_gradient, detect_loss_divergence,
+                detect_loss_plateau),
     "detail": DETECTORS,
 }  # fmt: skip
 
