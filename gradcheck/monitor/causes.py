@@ -47,7 +47,8 @@ def _causes(candidate: Finding, effect: Finding) -> bool:
 
 def mark(effect: Finding, cause: Finding) -> None:
     """Make `effect` a consequence of `cause` (info, with a sentence naming the cause); a
-    cause of a NaN / Inf is an error."""
+    cause of a NaN / Inf is an error.
+    """
     if effect.code in SPREADS:
         cause.severity = "error"
     effect.consequence_of = key_of(cause)

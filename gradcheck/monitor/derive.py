@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections import deque
 from functools import lru_cache
 
 import numpy as np
-from collections import deque
 
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
@@ -46,12 +45,19 @@ def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: History) ->
     return obs
 
 
-def collect_updates(step: int, loss: float | None, scan: Scan, th: dict, seed: int):
-    """The parameters and gradients only (for the update that follows a detailed step)."""
+def collect_updates(step: int, loss: float | None, scan: Scan) -> Observation:
+    """The observation that follows a detailed step: the update between the two, and the
+    gradient norms (exact, from the scan).
+    """
     obs = Observation(step=step, loss=loss, level="updates")
-    obs.metrics = {"_limits": {}, "_tiny": {}, "_nonfinite": scan.bad}
-    _summarize(obs, scan, th, seed, ("gradients", "params"))
+    obs.metrics = {"_nonfinite": scan.bad}
+    for name, i in scan.index["gradients"].items():
+        norm = math.sqrt(scan.sumsq[i])
+        obs.gradients[name] = st.ArrayStats(scan.arrays[i].size, 0, 0, norm, 0.0, None, _EMPTY)
     return obs
+
+
+_EMPTY = np.zeros(0)
 
 
 def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) -> None:
@@ -151,7 +157,8 @@ def _saturation(obs: Observation, th: dict) -> None:
 
 def _dead(obs: Observation, hist: History, th: dict) -> None:
     """Per ReLU-like layer: units exactly 0 on every sample seen since a cut step, the cut
-    being at least `dead_window` steps and `dead_samples` samples back."""
+    being at least `dead_window` steps and `dead_samples` samples back.
+    """
     now, fractions = obs.step, {}
     hist.dead = {}
     for name, (alive, rows) in obs.metrics["_alive"].items():

@@ -163,7 +163,8 @@ def detect_inf(obs: Observation, hist: History, th: dict) -> list:
 
 def _exp_output(obs: Observation, name: str) -> str | None:
     """What is not finite among the outputs of pre-activation `name` (its activation, or the
-    loss for the last pre-activation), or None."""
+    loss for the last pre-activation), or None.
+    """
     for act, pre in obs.pairs.items():
         if pre == name and act != name:
             s = obs.activations[act]

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import math
+
 from gradcheck.monitor.observation import History, Observation
 from gradcheck.monitor.updates import UpdatePair
 
@@ -81,7 +82,8 @@ def _ratio(obs: Observation, hist: History, th: dict) -> float:
 
 def _accumulating(hist: History, th: dict) -> UpdatePair | None:
     """Rule 4: the last `accumulation_pairs` updates all grew the gradient parallel to the
-    previous one, and the loss moved far less than the gradient given predicts."""
+    previous one, and the loss moved far less than the gradient given predicts.
+    """
     n = int(th["accumulation_pairs"])
     pairs = list(hist.updates)[-n:]
     if len(pairs) < n or not all(p.parallel_growth for p in pairs):

@@ -33,7 +33,7 @@ def batch_axis(shapes: list[tuple[int, ...]]) -> int | None:
     >>> batch_axis([(32, 64), (32, 10)]), batch_axis([(64, 32), (10, 32)])
     (0, 1)
     """
-    two_d = [s for s in shapes if len(s) == 2]
+    two_d = [s for s in shapes if len(s) == 2 and 0 not in s]
     if len(two_d) < 2:
         return 0
     rows, cols = {s[0] for s in two_d}, {s[1] for s in two_d}

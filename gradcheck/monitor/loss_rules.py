@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 import statistics
 
-import numpy as np
-
 from gradcheck.monitor.observation import History, Observation
 
 
@@ -181,13 +179,10 @@ def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
 def detect_ascent(obs: Observation, hist: History, th: dict) -> list:
     """ascent: updates along +gradient in most of the last `ascent_window` update pairs."""
     window, offenders = int(th["ascent_window"]), []
+    current = set(hist.previous.names) if hist.previous is not None else set()
     for name, signs in hist.ascent.items():
         up = [s for s in signs if s[1] > 0]
-        if (
-            name in obs.params
-            and len(signs) == window
-            and len(up) >= th["ascent_fraction"] * window
-        ):
+        if name in current and len(signs) == window and len(up) >= th["ascent_fraction"] * window:
             offenders.append((name, len(up) / window, sum(s[1] for s in signs) / window, up[0][0]))
     if not offenders:
         return []

@@ -16,12 +16,12 @@ from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.causes import link_causes
 from gradcheck.monitor.derive import collect, collect_updates, derive, record_loss
-from gradcheck.monitor.updates import updates
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS, detectors_for
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
 from gradcheck.monitor.observation import History, Observation
 from gradcheck.monitor.scan import ARRAY_ARGS, Scan
 from gradcheck.monitor.series import Series
+from gradcheck.monitor.updates import updates
 
 # The origin is what matters for these: later sightings (under other names) update it.
 ONE_PER_RUN = ("nan", "inf", "vanishing_gradient", "exploding_gradient", "ascent")
@@ -146,8 +146,8 @@ class Monitor:
             if detail:
                 obs = self._detailed(int(step), value, scan)
             elif self._after_detail:
-                obs = collect_updates(int(step), value, scan, self.thresholds, self.seed)
-                updates(obs, hist, self.thresholds)
+                obs = collect_updates(int(step), value, scan)
+                updates(obs, scan, hist, self.thresholds, self.seed)
             else:
                 obs = Observation(step=int(step), loss=value, level="loss")
             new = self._detect(obs)
@@ -178,7 +178,7 @@ class Monitor:
         obs = Observation(step=step, loss=value)
         collect(scan, obs, self.thresholds, self.seed, self._history)
         derive(obs, self._history, self.thresholds)
-        updates(obs, self._history, self.thresholds)
+        updates(obs, scan, self._history, self.thresholds, self.seed)
         self._record(obs)
         return obs
 
@@ -280,6 +280,9 @@ def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping
         _validate_loss(loss)
     arrays = {}
     for name, mapping in zip(ARRAY_ARGS, mappings, strict=True):
+        if mapping.__class__ is dict:  # the usual case, without the ABC check
+            arrays[name] = mapping
+            continue
         if mapping is not None and not isinstance(mapping, Mapping):
             raise InvalidTypeError(
                 f"`{name}` must be a dict of name -> array in forward order; got "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -61,9 +62,7 @@ class History:
     first_seen: dict[str, int] = field(default_factory=dict)
     dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (n_dead, n_units)
     seen_rows: dict[str, deque] = field(default_factory=dict)  # name -> (step, samples seen)
-    prev_params: dict[str, np.ndarray] = field(default_factory=dict)
-    prev_sq: dict[str, float | None] = field(default_factory=dict)  # |prev_params|^2
-    prev_grads: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)  # (g, |g|^2)
+    previous: Any = None  # the `Snapshot` of the parameters and gradients at `sampled_step`
     ascent: dict[str, deque] = field(default_factory=dict)
     sampled_step: int | None = None  # the step whose parameter samples `prev_params` holds
     initial_relative: dict[str, float] | None = None  # relative gradients at the start

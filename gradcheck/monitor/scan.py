@@ -44,36 +44,21 @@ def as_array(kind: str, name: str, value: object) -> np.ndarray:
     return as_float_array(array)
 
 
-def gather(mappings: dict[str, Mapping]) -> tuple[dict[str, dict], list[np.ndarray]]:
-    """Validate every array; return ``kind -> {name: index}`` and the distinct arrays.
+_F64 = np.dtype(np.float64)
 
-    An array passed under several names (a pre-activation also given as an activation) is
-    read once.
-    """
-    index: dict[str, dict[str, int]] = {}
-    seen: dict[int, int] = {}
-    arrays: list[np.ndarray] = []
-    for kind in ARRAY_ARGS:
-        names = index[kind] = {}
-        for name, value in mappings[kind].items():
-            position = seen.get(id(value))
-            if position is None:
-                position = seen[id(value)] = len(arrays)
-                arrays.append(as_array(kind, name, value))
-            names[name] = position
-    return index, arrays
+
+def _squared_norm(array: np.ndarray) -> float:
+    if array.dtype == _F64 and array.size <= 8192:
+        flat = array.reshape(-1)
+        return flat.dot(flat)  # a numpy float64 (a float): no conversion needed
+    return squared_norm(array.reshape(-1))
 
 
 def squared_norms(arrays: list[np.ndarray]) -> tuple[list[float], bool]:
     """Return each array's squared norm and whether any is not finite (a NaN / Inf, or a sum
-    that overflowed: the exact path tells them apart)."""
-    out = []
-    for array in arrays:
-        if array.dtype == np.float64 and array.size <= 8192:
-            flat = array.reshape(-1)
-            out.append(float(np.dot(flat, flat)))
-        else:
-            out.append(squared_norm(array.reshape(-1)))
+    that overflowed: the exact path tells them apart).
+    """
+    out = [_squared_norm(array) for array in arrays]
     return out, not math.isfinite(sum(out))
 
 
@@ -88,9 +73,23 @@ class Scan:
     __slots__ = ("arrays", "axis", "bad", "index", "sumsq")
 
     def __init__(self, mappings: dict[str, Mapping], *, loss_bad: bool = False) -> None:
-        self.index, self.arrays = gather(mappings)
-        self.sumsq, bad = squared_norms(self.arrays)
-        self.bad = bad or loss_bad
+        index: dict[str, dict[str, int]] = {}
+        seen: dict[int, int] = {}
+        arrays: list[np.ndarray] = []
+        sumsq: list[float] = []
+        for kind in ARRAY_ARGS:  # one tight loop: this runs at every step
+            names = index[kind] = {}
+            for name, value in mappings[kind].items():
+                position = seen.get(id(value))
+                if position is None:
+                    position = seen[id(value)] = len(arrays)
+                    fast = value.__class__ is np.ndarray and value.dtype.kind == "f"
+                    array = value if fast else as_array(kind, name, value)
+                    arrays.append(array)
+                    sumsq.append(_squared_norm(array))
+                names[name] = position
+        self.index, self.arrays, self.sumsq = index, arrays, sumsq
+        self.bad = loss_bad or not math.isfinite(sum(sumsq))
         self.axis: int | None = 0
 
     def named(self, kind: str) -> dict[str, np.ndarray]:

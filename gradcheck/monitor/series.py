@@ -17,7 +17,8 @@ METRICS = (
 
 class _Thinned:
     """Rows appended in order; past `capacity` rows every other one is dropped and from
-    then on only every `stride`-th is stored (the latest one is always kept aside)."""
+    then on only every `stride`-th is stored (the latest one is always kept aside).
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity, self.stride, self.seen = max(int(capacity), 2), 1, 0

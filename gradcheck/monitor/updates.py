@@ -8,7 +8,9 @@ size, the loss's rise ``L_t / L_{t-1}``, the first-order *consistency*
 ``(L_t − L_{t-1}) / <g_{t-1}, Δθ>`` (about 1 for a step along the true gradient, much less
 when the gradient given is far larger than the true one, as when gradients accumulate) and
 whether the gradient grew while staying parallel to the previous one. Sampled entries
-stand for their whole array (sums scaled by size / sample size).
+stand for their whole array (sums scaled by size / sample size); the parameters and
+gradients of a step are copied into two flat buffers (`Snapshot`), so a pair costs a few
+vectorized passes whatever the number of parameters.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import NamedTuple
 import numpy as np
 
 from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.scan import Scan
+from gradcheck.monitor.stats import sample_indices
 
 
 class UpdatePair(NamedTuple):
@@ -32,78 +36,92 @@ class UpdatePair(NamedTuple):
     parallel_growth: bool  # |g_t| > |g_{t-1}| with cosine above `accumulation_cosine`
 
 
-_SUMS = ("dd", "pp", "dg", "turn", "now", "prev")
+def _take(array: np.ndarray, k: int, seed: int) -> np.ndarray:
+    flat = array.reshape(-1)
+    idx = sample_indices(flat.size, k, seed)
+    return flat if idx is None else flat[idx]
 
 
-def _f64(values: np.ndarray) -> np.ndarray:
-    return values if values.dtype == np.float64 else values.astype(np.float64)
+def snapshot(scan: Scan, k: int, seed: int) -> Snapshot | None:
+    """Copy the (sampled) parameters and their gradients into two flat float64 buffers."""
+    params, grads = scan.named("params"), scan.named("gradients")
+    names = [n for n, p in params.items() if n in grads and grads[n].size == p.size > 0]
+    if not names:
+        return None
+    p_parts = [_take(params[n], k, seed) for n in names]
+    g_parts = [_take(grads[n], k, seed) for n in names]
+    sizes = [part.size for part in p_parts]
+    starts = np.cumsum([0, *sizes[:-1]])
+    scale = np.array([params[n].size / size for n, size in zip(names, sizes, strict=True)])
+    p_all = np.concatenate(p_parts).astype(np.float64, copy=False)
+    g_all = np.concatenate(g_parts).astype(np.float64, copy=False)
+    return Snapshot(names, starts, scale, p_all, g_all)
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b))
+class Snapshot(NamedTuple):
+    """The sampled parameters and gradients of one step, flat."""
+
+    names: list[str]
+    starts: np.ndarray
+    scale: np.ndarray  # size / sample size per parameter
+    params: np.ndarray
+    grads: np.ndarray
 
 
-def _one_param(name: str, obs: Observation, hist: History, th: dict, sums: dict) -> float:
-    """Add one parameter's terms to `sums`; return its update ratio (nan without one)."""
-    s = obs.params[name]
-    now, before = _f64(s.sample), hist.prev_params.get(name)
-    grad, gg = hist.prev_grads.get(name, (None, math.nan))
-    scale = s.size / max(now.size, 1)
-    ratio = math.nan
-    if before is not None and before.shape == now.shape:
-        delta = now - before
-        dd, pp = _dot(delta, delta), hist.prev_sq.get(name)
-        pp = _dot(before, before) if pp is None else pp
-        ratio = math.sqrt(dd / pp) if pp > 0 else math.nan
-        sums["dd"] += scale * dd
-        sums["pp"] += scale * pp
-        if grad is not None and grad.shape == delta.shape:
-            dg = _dot(delta, grad)
-            sums["dg"] += scale * dg
-            _ascent_sign(hist, name, dg / math.sqrt(dd * gg) if dd * gg > 0 else math.nan, obs, th)
-    hist.prev_params[name] = now
-    hist.prev_sq[name] = s.sample_sq if now is s.sample else None
-    _gradient_turn(name, obs, hist, grad, gg, sums, scale)
-    return ratio
+def _sums(before: Snapshot, now: Snapshot) -> dict[str, np.ndarray]:
+    """Per parameter: |Δθ|², |θ_before|², <Δθ, g_before>, <g, g_before>, |g|², |g_before|²."""
+    delta = now.params - before.params
+    products = {
+        "dd": delta * delta,
+        "pp": before.params * before.params,
+        "dg": delta * before.grads,
+        "turn": now.grads * before.grads,
+        "now": now.grads * now.grads,
+        "prev": before.grads * before.grads,
+    }
+    return {key: np.add.reduceat(v, now.starts) * now.scale for key, v in products.items()}
 
 
-def _gradient_turn(name, obs, hist, grad, gg, sums, scale) -> None:
-    g = obs.gradients.get(name)
-    if g is None or g.size != obs.params[name].size:
-        hist.prev_grads.pop(name, None)
-        return
-    g_now = _f64(g.sample)
-    g_sq = g.sample_sq if g_now is g.sample and g.sample_sq is not None else _dot(g_now, g_now)
-    if grad is not None and grad.shape == g_now.shape:
-        sums["turn"] += scale * _dot(g_now, grad)
-        sums["now"] += scale * g_sq
-        sums["prev"] += scale * gg
-    hist.prev_grads[name] = (g_now, g_sq)  # the sample and its squared norm
+def _ascent_signs(hist: History, now: Snapshot, sums: dict, step: int, th: dict) -> None:
+    denominator = np.sqrt(sums["dd"] * sums["prev"])
+    with np.errstate(all="ignore"):
+        cosines = np.where(denominator > 0, sums["dg"] / denominator, np.nan)
+    for name, cosine in zip(now.names, cosines.tolist(), strict=True):
+        if math.isfinite(cosine) and cosine != 0.0:
+            signs = hist.ascent.setdefault(name, deque(maxlen=int(th["ascent_window"])))
+            signs.append((step, cosine))
 
 
-def _ascent_sign(hist: History, name: str, cosine: float, obs: Observation, th: dict) -> None:
-    if math.isfinite(cosine) and cosine != 0.0:
-        signs = hist.ascent.setdefault(name, deque(maxlen=int(th["ascent_window"])))
-        signs.append((obs.step, cosine))
-
-
-def updates(obs: Observation, hist: History, th: dict) -> None:
-    """Measure the update that led to `obs` (see the module notes) and keep the samples."""
+def updates(obs: Observation, scan: Scan, hist: History, th: dict, seed: int) -> None:
+    """Measure the update that led to `obs` (see the module notes) and keep a snapshot."""
+    now = snapshot(scan, int(th["sample_size"]), seed)
     consecutive = len(hist.steps) > 1 and hist.sampled_step == hist.steps[-2]
-    if not consecutive:
-        hist.prev_params.clear(), hist.prev_grads.clear(), hist.prev_sq.clear()
-    hist.sampled_step = obs.step
-    sums = dict.fromkeys(_SUMS, 0.0)
-    ratios = {name: _one_param(name, obs, hist, th, sums) for name in obs.params}
-    obs.metrics["update_ratio"] = {k: v for k, v in ratios.items() if not math.isnan(v)}
-    scale = math.sqrt(sums["now"] * sums["prev"])
-    cosine = sums["turn"] / scale if scale > 0 and math.isfinite(scale) else math.nan
+    before, hist.previous, hist.sampled_step = hist.previous, now, obs.step
+    if not consecutive or before is None or now is None or before.names != now.names:
+        return
+    if before.params.size != now.params.size:
+        return
+    sums = _sums(before, now)
+    with np.errstate(all="ignore"):
+        ratios = np.sqrt(sums["dd"] / sums["pp"])
+    obs.metrics["update_ratio"] = {
+        n: r for n, r in zip(now.names, ratios.tolist(), strict=True) if math.isfinite(r)
+    }
+    _ascent_signs(hist, now, sums, obs.step, th)
+    total = {key: float(v.sum()) for key, v in sums.items()}
+    scale = math.sqrt(total["now"] * total["prev"])
+    cosine = total["turn"] / scale if scale > 0 and math.isfinite(scale) else math.nan
     obs.metrics["_grad_cosine"] = cosine
-    if sums["pp"] > 0 and len(hist.losses) > 1:
-        before, after = hist.losses[-2], hist.losses[-1]
-        rise = after / before if before > 0 and math.isfinite(before) else math.nan
-        rise = math.inf if math.isfinite(before) and not math.isfinite(after) else rise
-        consistency = (after - before) / sums["dg"] if sums["dg"] else math.nan
-        grew = sums["now"] > sums["prev"] and cosine > th["accumulation_cosine"]
-        size = math.sqrt(sums["dd"] / sums["pp"])
-        hist.updates.append(UpdatePair(obs.step, size, rise, consistency, grew))
+    _record_pair(obs, hist, total, cosine, th)
+
+
+def _record_pair(obs: Observation, hist: History, total: dict, cosine: float, th: dict) -> None:
+    if not total["pp"] > 0 or len(hist.losses) < 2:
+        return
+    before, after = hist.losses[-2], hist.losses[-1]
+    rise = after / before if before > 0 and math.isfinite(before) else math.nan
+    rise = math.inf if math.isfinite(before) and not math.isfinite(after) else rise
+    consistency = (after - before) / total["dg"] if total["dg"] else math.nan
+    grew = total["now"] > total["prev"] and cosine > th["accumulation_cosine"]
+    size = math.sqrt(total["dd"] / total["pp"])
+    hist.updates.append(UpdatePair(obs.step, size, rise, consistency, grew))
