@@ -50,7 +50,9 @@ def collect_updates(step: int, loss: float | None, scan: Scan) -> Observation:
     gradient norms (exact, from the scan).
     """
     obs = Observation(step=step, loss=loss, level="updates")
+    has_gradients = bool(scan.index["gradients"])
     obs.metrics = {"_nonfinite": scan.bad}
+    obs.metrics["_grad_total"] = math.sqrt(scan.gradient_sumsq()) if has_gradients else None
     for name, i in scan.index["gradients"].items():
         norm = math.sqrt(scan.sumsq[i])
         obs.gradients[name] = st.ArrayStats(scan.arrays[i].size, 0, 0, norm, 0.0, None, _EMPTY)
@@ -213,10 +215,8 @@ def _gradients(obs: Observation, hist: History) -> None:
             relative.append((name, s.rms / p.rms))
     obs.metrics["_relative_gradient"] = relative
     total = math.sqrt(sum(s.norm**2 for s in obs.gradients.values()))
-    obs.metrics["_grad_total"] = total
-    obs.metrics["_grad_previous"] = hist.previous_grad_norm
-    hist.previous_grad_norm = total
-    if hist.initial_grad_norm is None and total > 0 and math.isfinite(total):
-        hist.initial_grad_norm = total
+    if any(s.n_nan or s.n_inf for s in obs.gradients.values()):
+        total = math.nan  # a non-finite step says nothing of growth
+    obs.metrics["_grad_total"] = total if obs.gradients else None
     if relative and hist.initial_relative is None:
         hist.initial_relative = dict(relative)

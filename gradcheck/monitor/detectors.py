@@ -58,8 +58,9 @@ accumulation_consistency    0.3       ...and the loss changed less than this x t
                                       the gradient given predicts (median)
 sample_size                 2048      entries sampled per array for sample statistics
 detail_dense                10        full statistics at the first such calls...
-detail_every                10        ...then at steps that are multiples of this (the
-                                      NaN / Inf scan and the loss rules run at every step)
+detail_every                50        ...then every 10 steps up to step 200, 20 up to 400,
+                                      ... at most this many (the NaN / Inf scan, the
+                                      gradient norm and the loss rules run at every step)
 histogram_bins              30        bins of the first/last histograms
 ==========================  ========  =====================================================
 
@@ -123,7 +124,7 @@ THRESHOLDS: dict[str, float] = {
     "ascent_fraction": 0.8,
     "sample_size": 2048,
     "detail_dense": 10,
-    "detail_every": 10,
+    "detail_every": 50,
     "histogram_bins": 30,
 }
 INTEGER_THRESHOLDS = ("window", "dead_window", "plateau_window", "ascent_window", "sample_size")
@@ -289,7 +290,7 @@ DETECTORS = (  # causes first: what blew up before the NaN / Inf it makes, in on
 # What runs at each level of observation (see `Observation.level`): the loss rules at every
 # step, the update rules after a detailed step too, everything at a detailed step.
 _LEVELS = {
-    "loss": (detect_loss_divergence, detect_loss_plateau),
+    "loss": (detect_exploding_gradient, detect_loss_divergence, detect_loss_plateau),
     "updates": (detect_ascent, detect_exploding_gradient, detect_loss_divergence,
                 detect_loss_plateau),
     "detail": DETECTORS,

@@ -4,9 +4,10 @@
    runs from healthy ones, whatever the scale of the gradient: healthy updates lower the
    loss): updates of at least ``explosion_update`` x the parameters' norm after which the
    loss rose by ``explosion_rise``, at two update pairs in a row, or 10x once.
-2. **Growth**: the total gradient norm above ``exploding_growth`` x its initial value in 3
-   of the last 5 finite, nonzero observations (a burst interrupted by a zero or NaN step
-   still counts).
+2. **Growth**: the total gradient norm above ``exploding_growth`` x its initial value, the
+   loss not below 0.9 x its reference, in 3 of the last 5 finite, nonzero steps (a burst
+   interrupted by a zero or NaN step still counts; descent leaving a plateau lowers the
+   loss).
 3. **Ratio**: the first layer's relative gradient above ``exploding_ratio`` x the last
    layer's, the first layer's having itself grown (a collapsing last layer is no explosion
    of the first).
@@ -57,11 +58,18 @@ def _event(pair: UpdatePair, hist: History, th: dict) -> bool:
 
 
 def _growth(obs: Observation, hist: History, th: dict) -> float:
-    """Rule 2: the growth, when it held in 3 of the last 5 usable observations."""
-    total, initial = obs.metrics.get("_grad_total", math.nan), hist.initial_grad_norm
-    if not (initial and math.isfinite(total) and total > 0):
+    """Rule 2: the growth, when it held in 3 of the last 5 usable steps (any level: the
+    gradients' norm comes from the scan of every step)."""
+    total = obs.metrics.get("_grad_total")
+    if total is None or not math.isfinite(total) or total <= 0:
         return 0.0
+    if hist.initial_grad_norm is None:
+        hist.initial_grad_norm = total
+    initial = hist.initial_grad_norm
     growth = total / initial
+    loss, reference = obs.loss, hist.reference_loss
+    if loss is not None and reference and math.isfinite(loss) and loss < 0.9 * reference:
+        growth = 0.0  # the loss falls: a gradient leaving a plateau, not an explosion
     hist.growth.append(growth > th["exploding_growth"])
     return growth if sum(hist.growth) >= 3 else 0.0
 
@@ -117,12 +125,13 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
                   "such a gradient predicts: gradients accumulate across steps (is zero_grad "
                   "called before each backward?)")  # fmt: skip
         return _largest(grads), max(grads.values(), default=0.0), reason, accumulating.step
-    if obs.level != "detail":
-        return None
-    growth, ratio = _growth(obs, hist, th), _ratio(obs, hist, th)
+    growth = _growth(obs, hist, th)
     if growth:
         reason = f"the total gradient norm is {growth:.3g}x its initial value"
-        return _largest(grads), obs.metrics["_grad_total"], reason, obs.step
+        return _largest(grads) or "gradients", obs.metrics["_grad_total"], reason, obs.step
+    if obs.level != "detail":
+        return None
+    ratio = _ratio(obs, hist, th)
     if ratio > th["exploding_ratio"]:
         layers = obs.metrics["_relative_gradient"]
         first, last = layers[0][0], layers[-1][0]

@@ -19,7 +19,7 @@ from gradcheck.monitor.derive import collect, collect_updates, derive, record_lo
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS, detectors_for
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
 from gradcheck.monitor.observation import History, Observation
-from gradcheck.monitor.scan import ARRAY_ARGS, Scan
+from gradcheck.monitor.scan import ARRAY_ARGS, Scan, all_finite
 from gradcheck.monitor.series import Series
 from gradcheck.monitor.updates import updates
 
@@ -93,6 +93,7 @@ class Monitor:
         self.findings: list[Finding] = []
         self.batch_axis: int | None = None  # 1: activations stored (units, batch)
         self._names: dict[str, None] = {}  # every array name observed, in order
+        self._n_arrays = -1
         self._by_key: dict[tuple, Finding] = {}
         self._history = History()
         self._series = Series(capacity=max(2 * self.max_points, 2))
@@ -135,32 +136,44 @@ class Monitor:
             The findings that are new at this step (already appended to `findings`).
         """
         arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
-        value = _as_loss(loss)
-        hist = self._history
+        value, step, hist = _as_loss(loss), int(step), self._history
+        loss_bad = value is not None and not math.isfinite(value)
         with np.errstate(all="ignore"):
-            scan = Scan(arrays, loss_bad=value is not None and not math.isfinite(value))
-            if len(self._names) < len(scan.index["params"]) + len(scan.index["gradients"]) + 1:
-                self._names.update(dict.fromkeys(scan.names()))
-            record_loss(hist, int(step), value, self.thresholds)
-            detail = scan.bad or self._selects(int(step))
-            if detail:
-                obs = self._detailed(int(step), value, scan)
-            elif self._after_detail:
-                obs = collect_updates(int(step), value, scan)
-                updates(obs, scan, hist, self.thresholds, self.seed)
+            record_loss(hist, step, value, self.thresholds)
+            detail = self._selects(step)
+            finite, gradients = (False, 0.0) if detail or self._after_detail else all_finite(arrays)
+            if finite and not loss_bad:  # the common case: the loss and the scan only
+                obs = Observation(step=step, loss=value, level="loss")
+                obs.metrics = {"_grad_total": math.sqrt(gradients) if arrays["gradients"] else None}
+                self._series.append(step, value)
             else:
-                obs = Observation(step=int(step), loss=value, level="loss")
+                obs = self._observe_arrays(step, value, Scan(arrays, loss_bad=loss_bad), detail)
             new = self._detect(obs)
-        if not detail:
-            self._series.append(int(step), value)
-        self._after_detail = detail
+        self._after_detail = obs.level == "detail"
         return new
+
+    def _observe_arrays(self, step: int, value: float | None, scan: Scan, detail: bool):
+        if len(scan.arrays) != self._n_arrays:  # names change rarely: note new ones
+            self._n_arrays = len(scan.arrays)
+            self._names.update(dict.fromkeys(scan.names()))
+        if detail or scan.bad:
+            return self._detailed(step, value, scan)
+        obs = collect_updates(step, value, scan)
+        if self._after_detail:
+            updates(obs, scan, self._history, self.thresholds, self.seed)
+        self._series.append(step, value)
+        return obs
 
     def _selects(self, step: int) -> bool:
         if self.schedule is not None:
             return bool(self.schedule(step))
         th = self.thresholds
-        return self._history.n <= th["detail_dense"] or step % th["detail_every"] == 0
+        if self._history.n <= th["detail_dense"]:
+            return True
+        # 10 steps apart up to step 200, then 20, 40... up to `detail_every`: a long run's
+        # statistics cost little, a short run's problems are seen early.
+        stride = 10 << max(0, (step // 100).bit_length() - 1)
+        return step % min(stride, th["detail_every"]) == 0
 
     def _detailed(self, step: int, value: float | None, scan: Scan) -> Observation:
         shapes = [a.shape for kind in ("activations", "preactivations")

@@ -56,7 +56,6 @@ class History:
     event_checked: dict[int, bool] = field(default_factory=dict)  # step -> a new high?
     growth: deque = field(default_factory=lambda: deque(maxlen=5))  # gradient norm grew?
     initial_grad_norm: float | None = None
-    previous_grad_norm: float = math.nan
     streaks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     last_alive: dict[str, np.ndarray] = field(default_factory=dict)
     first_seen: dict[str, int] = field(default_factory=dict)

@@ -62,6 +62,23 @@ def squared_norms(arrays: list[np.ndarray]) -> tuple[list[float], bool]:
     return out, not math.isfinite(sum(out))
 
 
+def all_finite(mappings: dict[str, Mapping]) -> tuple[bool, float]:
+    """Whether every array of every kind is finite (each read in full; an array given under
+    two names is read twice), and the squared norm of all the gradients. Refuses None and
+    non-numeric arrays like `Scan`."""
+    total = gradients = 0.0
+    for kind in ARRAY_ARGS:  # the check of every step: as few operations as possible
+        for name, value in mappings[kind].items():
+            if value.__class__ is np.ndarray and value.dtype is _F64 and value.size <= 8192:
+                flat = value.reshape(-1)
+                total += flat.dot(flat)
+            else:
+                total += _squared_norm(as_array(kind, name, value))
+        if kind == "gradients":
+            gradients, total = total, 0.0
+    return math.isfinite(total + gradients), float(gradients)
+
+
 class Scan:
     """The arrays of one call to ``observe``, validated, with their squared norms.
 
@@ -82,15 +99,23 @@ class Scan:
             for name, value in mappings[kind].items():
                 position = seen.get(id(value))
                 if position is None:
-                    position = seen[id(value)] = len(arrays)
-                    fast = value.__class__ is np.ndarray and value.dtype.kind == "f"
-                    array = value if fast else as_array(kind, name, value)
+                    position = seen[id(value)] = names[name] = len(arrays)
+                    if value.__class__ is np.ndarray and value.dtype is _F64 and value.size <= 8192:
+                        flat = value.reshape(-1)  # the usual case, inline
+                        arrays.append(value)
+                        sumsq.append(flat.dot(flat))
+                        continue
+                    array = as_array(kind, name, value)
                     arrays.append(array)
                     sumsq.append(_squared_norm(array))
                 names[name] = position
         self.index, self.arrays, self.sumsq = index, arrays, sumsq
         self.bad = loss_bad or not math.isfinite(sum(sumsq))
         self.axis: int | None = 0
+
+    def gradient_sumsq(self) -> float:
+        """The squared norm of all the gradients."""
+        return float(sum(self.sumsq[i] for i in self.index["gradients"].values()))
 
     def named(self, kind: str) -> dict[str, np.ndarray]:
         """Return name -> array for one kind of argument."""

@@ -137,7 +137,8 @@ def test_vanishing_gradient_in_deep_sigmoid_net():
 def test_exploding_gradient_with_too_large_learning_rate():
     mon = run(Monitor(), steps=60, lr=3.0)
     exp = the(mon, "exploding_gradient")
-    assert exp.step <= 40 and "initial value" in exp.evidence["reason"]
+    reason = exp.evidence["reason"]  # the loss rose after a large update, or the norm grew
+    assert exp.step <= 40 and ("initial value" in reason or "then rose" in reason)
 
 
 def test_story_d_missing_zero_grad_is_reported_as_accumulation():
