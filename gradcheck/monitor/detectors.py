@@ -167,10 +167,9 @@ def _exp_output(obs: Observation, name: str) -> str | None:
     loss for the last pre-activation), or None.
     """
     for act, pre in obs.pairs.items():
-        if pre == name and act != name:
+        if pre == name and act != name:  # its own output decides
             s = obs.activations[act]
-            if s.n_nan or s.n_inf:
-                return f"`{act}`, computed from it,"
+            return f"`{act}`, computed from it," if s.n_nan or s.n_inf else None
     last = [n for kind, n in obs.forward if kind == "preactivation"][-1:]
     loss_bad = obs.loss is not None and not math.isfinite(obs.loss)
     return "the loss computed from it" if loss_bad and last == [name] else None
