@@ -149,11 +149,13 @@ def measure(name, steps, plain):
 def main(steps=300, plain=False):
     med = statistics.median
     ratios = {}
-    for name, (sizes, batch, goal) in NETS.items():
+    for name, (_, batch, goal) in NETS.items():
         which, bare, watched, timed = measure(name, steps, plain)
         print(f"bench_monitor: {name} MLP, batch {batch}, float64, default Monitor(), {which}")
-        print(f"{steps} interleaved steps of each kind; medians of schedule cycles in ms; "
-              f"goal: ratio <= {goal}")  # fmt: skip
+        print(
+            f"{steps} interleaved steps of each kind; medians of schedule cycles in ms; "
+            f"goal: ratio <= {goal}"
+        )
         print(f"{'clock':6s}{'bare':>10s}{'monitored':>11s}{'observe()':>11s}{'ratio':>8s}")
         for clock in CLOCKS:
             b, w = med(bare[clock]), med(watched[clock])

@@ -46,8 +46,9 @@ def _causes(candidate: Finding, effect: Finding) -> bool:
 
 
 def mark(effect: Finding, cause: Finding) -> None:
-    """Make `effect` a consequence of `cause` (info, with a sentence naming the cause); a
-    cause of a NaN / Inf is an error.
+    """Make `effect` a consequence of `cause`, with a sentence naming the cause.
+
+    The consequence becomes info; a cause of a NaN / Inf becomes an error.
     """
     if effect.code in SPREADS:
         cause.severity = "error"

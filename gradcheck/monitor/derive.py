@@ -46,8 +46,9 @@ def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: History) ->
 
 
 def collect_updates(step: int, loss: float | None, scan: Scan) -> Observation:
-    """The observation that follows a detailed step: the update between the two, and the
-    gradient norms (exact, from the scan).
+    """Return the observation that follows a detailed step.
+
+    It measures the update between the two, with the gradient norms (exact, from the scan).
     """
     obs = Observation(step=step, loss=loss, level="updates")
     has_gradients = bool(scan.index["gradients"])
@@ -158,8 +159,10 @@ def _saturation(obs: Observation, th: dict) -> None:
 
 
 def _dead(obs: Observation, hist: History, th: dict) -> None:
-    """Per ReLU-like layer: units exactly 0 on every sample seen since a cut step, the cut
-    being at least `dead_window` steps and `dead_samples` samples back.
+    """Count the dead units of each ReLU-like layer.
+
+    Dead: exactly 0 on every sample seen since a cut step, at least `dead_window` steps and
+    `dead_samples` samples back.
     """
     now, fractions = obs.step, {}
     hist.dead = {}
@@ -193,7 +196,9 @@ _WEIGHT_NAME = re.compile(r"(^|[._\[])(w|weight|weights|kernel|u|v)\d*\]?$", re.
 
 
 def is_weight(name: str, shape: tuple) -> bool:
-    """A weight matrix: 2-D and up, not a bias stored as (1, n) or (n, 1) (name decides).
+    """Return whether a parameter is a weight matrix, not a bias stored (1, n) or (n, 1).
+
+    2-D and up; a name like ``b1`` or ``bias`` is a bias, ``W1`` or ``weight`` a weight.
 
     Examples
     --------

@@ -163,8 +163,9 @@ def detect_inf(obs: Observation, hist: History, th: dict) -> list:
 
 
 def _exp_output(obs: Observation, name: str) -> str | None:
-    """What is not finite among the outputs of pre-activation `name` (its activation, or the
-    loss for the last pre-activation), or None.
+    """Return what is not finite among the outputs of pre-activation `name`, or None.
+
+    The output is its activation, or the loss for the last pre-activation.
     """
     for act, pre in obs.pairs.items():
         if pre == name and act != name:  # its own output decides
@@ -248,7 +249,7 @@ def detect_saturation(obs: Observation, hist: History, th: dict) -> list:
 
 
 def _dead_pending(obs: Observation, hist: History, th: dict) -> bool:
-    """A ReLU layer is mostly zero now but its dead-unit window is not complete yet."""
+    """Return whether a ReLU layer is mostly zero but its dead-unit window is incomplete."""
     fractions = obs.metrics.get("dead_fraction", {})
     return any(f >= th["dead_fraction"] and n not in hist.dead for n, f in fractions.items())
 
@@ -290,12 +291,16 @@ DETECTORS = (  # causes first: what blew up before the NaN / Inf it makes, in on
 # step, the update rules after a detailed step too, everything at a detailed step.
 _LEVELS = {
     "loss": (detect_exploding_gradient, detect_loss_divergence, detect_loss_plateau),
-    "updates": (detect_ascent, detect_exploding_gradient, detect_loss_divergence,
-                detect_loss_plateau),
+    "updates": (
+        detect_ascent,
+        detect_exploding_gradient,
+        detect_loss_divergence,
+        detect_loss_plateau,
+    ),
     "detail": DETECTORS,
-}  # fmt: skip
+}
 
 
 def detectors_for(obs: Observation) -> tuple:
-    """The detectors that run on an observation of this level."""
+    """Return the detectors that run on an observation of this level."""
     return _LEVELS[obs.level]

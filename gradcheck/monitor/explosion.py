@@ -58,8 +58,10 @@ def _event(pair: UpdatePair, hist: History, th: dict) -> bool:
 
 
 def _growth(obs: Observation, hist: History, th: dict) -> float:
-    """Rule 2: the growth, when it held in 3 of the last 5 usable steps (any level: the
-    gradients' norm comes from the scan of every step)."""
+    """Return rule 2's growth, when it held in 3 of the last 5 usable steps (else 0).
+
+    Any level: the gradients' norm comes from the scan of every step.
+    """
     total = obs.metrics.get("_grad_total")
     if total is None or not math.isfinite(total) or total <= 0:
         return 0.0
@@ -89,8 +91,10 @@ def _ratio(obs: Observation, hist: History, th: dict) -> float:
 
 
 def _accumulating(hist: History, th: dict) -> UpdatePair | None:
-    """Rule 4: the last `accumulation_pairs` updates all grew the gradient parallel to the
-    previous one, and the loss moved far less than the gradient given predicts.
+    """Return the first update pair of rule 4's evidence, or None.
+
+    The last `accumulation_pairs` updates all grew the gradient parallel to the previous
+    one, and the loss moved far less than the gradient given predicts.
     """
     n = int(th["accumulation_pairs"])
     pairs = list(hist.updates)[-n:]
@@ -115,15 +119,19 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
     if rising is not None:
         size, rise, start = rising
         rose = f"rose {rise:.3g}x" if math.isfinite(rise) else "stopped being finite"
-        reason = (f"the update moved the parameters by {size:.3g}x their norm and the loss "
-                  f"then {rose}: the steps are too large")  # fmt: skip
+        reason = (
+            f"the update moved the parameters by {size:.3g}x their norm and the loss "
+            f"then {rose}: the steps are too large"
+        )
         return _largest(updates) or _largest(grads), size, reason, start
     accumulating = _accumulating(hist, th)
     if accumulating is not None:
-        reason = (f"it grew at each of the last {int(th['accumulation_pairs'])} updates, "
-                  "parallel to the previous gradient, while the loss changed far less than "
-                  "such a gradient predicts: gradients accumulate across steps (is zero_grad "
-                  "called before each backward?)")  # fmt: skip
+        reason = (
+            f"it grew at each of the last {int(th['accumulation_pairs'])} updates, "
+            "parallel to the previous gradient, while the loss changed far less than "
+            "such a gradient predicts: gradients accumulate across steps (is zero_grad "
+            "called before each backward?)"
+        )
         return _largest(grads), max(grads.values(), default=0.0), reason, accumulating.step
     growth = _growth(obs, hist, th)
     if growth:

@@ -25,8 +25,10 @@ _HINTS = (("relu", "relu"), ("sigmoid", "squash"), ("tanh", "squash"), ("softmax
 
 
 def batch_axis(shapes: list[tuple[int, ...]]) -> int | None:
-    """Return 1 when the 2-D forward arrays share only their second dimension, 0 when they
-    share the first (or there is nothing to compare), None when they share neither.
+    """Return the batch axis of the 2-D forward arrays of one step.
+
+    1 when they share only their second dimension, 0 when they share the first (or there
+    is nothing to compare), None when they share neither.
 
     Examples
     --------

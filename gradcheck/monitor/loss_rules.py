@@ -14,7 +14,7 @@ from gradcheck.monitor.observation import History, Observation
 
 
 def converged(obs: Observation, hist: History, th: dict) -> bool:
-    """The loss is below ``plateau_converged`` x its reference."""
+    """Return whether the loss is below ``plateau_converged`` x its reference."""
     reference, loss = hist.reference_loss, obs.loss
     if reference is None or loss is None or not math.isfinite(loss) or reference <= 0:
         return False
@@ -22,7 +22,7 @@ def converged(obs: Observation, hist: History, th: dict) -> bool:
 
 
 def _recent(hist: History, steps: float, *, skip: int = 0) -> list[float]:
-    """The finite losses of the last `steps` steps (before the last `skip` observations)."""
+    """Return the finite losses of the last `steps` steps (before `skip` observations)."""
     end = len(hist.steps) - skip
     if end <= 0:
         return []
@@ -41,8 +41,10 @@ def _divergence_reason(loss: float, reference: float, hist: History, th: dict) -
     factor, now = loss / reference, hist.steps[-1]
     span, start = hist.persist(("loss_divergence",), factor > th["divergence_factor"], now)
     if span >= th["window"]:
-        return (f"{factor:.3g}x its reference {reference:.4g}, above "
-                f"{th['divergence_factor']:g}x for {span} steps"), start  # fmt: skip
+        return (
+            f"{factor:.3g}x its reference {reference:.4g}, above "
+            f"{th['divergence_factor']:g}x for {span} steps"
+        ), start
     if factor >= th["divergence_mean"]:
         hist.last_high = now
     if hist.last_high is None or now - hist.last_high >= th["divergence_window"]:
@@ -59,7 +61,7 @@ def _divergence_reason(loss: float, reference: float, hist: History, th: dict) -
 
 
 def _first_high(hist: History, steps: float, level: float) -> int:
-    """The first step of the last `steps` steps with a loss above `level`."""
+    """Return the first step of the last `steps` steps with a loss above `level`."""
     first = hist.steps[-1] - steps + 1
     for step, loss in zip(hist.steps, hist.losses, strict=True):
         if step >= first and loss > level:
@@ -68,7 +70,7 @@ def _first_high(hist: History, steps: float, level: float) -> int:
 
 
 def _jump_reason(hist: History, th: dict) -> str | None:
-    """The loss of the last `window` steps all at `jump_factor` x the 20 steps before."""
+    """Return why the loss jumped (`window` steps at `jump_factor` x the level), or None."""
     w = int(th["window"])
     losses = hist.losses
     if len(losses) <= w or not losses[-1] >= 2 * losses[-w - 1]:  # cheap: mostly no jump
@@ -78,8 +80,10 @@ def _jump_reason(hist: History, th: dict) -> str | None:
         return None
     level = statistics.median(before)
     if level > 0 and min(now) >= th["jump_factor"] * level and min(now) >= 2 * max(before):
-        return (f"it jumped to {min(now) / level:.3g}x its level of the 20 steps before "
-                f"and stayed there for {len(now)} steps")  # fmt: skip
+        return (
+            f"it jumped to {min(now) / level:.3g}x its level of the 20 steps before "
+            f"and stayed there for {len(now)} steps"
+        )
     return None
 
 
@@ -153,8 +157,9 @@ def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
 
     The groups are long enough for the noise of the loss (twice the standard error of
     their difference at most ``plateau_noise``), and a change within that noise is no
-    change: per-sample noise and sequential data windows are not a plateau. Severity: a warning while the loss is above
-    ``plateau_stuck`` x its reference (a drop, then flat at chance level, is stuck too).
+    change: per-sample noise and sequential data windows are not a plateau. Severity: a
+    warning while the loss is above ``plateau_stuck`` x its reference (a drop, then flat
+    at chance level, is stuck too).
     """
     w, reference = int(th["plateau_window"]), hist.reference_loss
     if not hist.block_done or reference is None or reference <= 0:

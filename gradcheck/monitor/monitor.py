@@ -176,8 +176,9 @@ class Monitor:
         return step % min(stride, th["detail_every"]) == 0
 
     def _detailed(self, step: int, value: float | None, scan: Scan) -> Observation:
-        shapes = [a.shape for kind in ("activations", "preactivations")
-                  for a in scan.named(kind).values()]  # fmt: skip
+        shapes = [
+            a.shape for kind in ("activations", "preactivations") for a in scan.named(kind).values()
+        ]
         scan.axis = layout.batch_axis(shapes)
         if scan.axis is None and not self._warned_layout:
             self._warned_layout = True

@@ -10,7 +10,6 @@ first and a NaN born in the backward pass spreads from there toward the input.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any

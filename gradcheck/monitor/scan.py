@@ -55,16 +55,20 @@ def _squared_norm(array: np.ndarray) -> float:
 
 
 def squared_norms(arrays: list[np.ndarray]) -> tuple[list[float], bool]:
-    """Return each array's squared norm and whether any is not finite (a NaN / Inf, or a sum
-    that overflowed: the exact path tells them apart).
+    """Return each array's squared norm and whether any is not finite.
+
+    Not finite: a NaN / Inf, or a sum that overflowed (the exact path tells them apart).
     """
     out = [_squared_norm(array) for array in arrays]
     return out, not math.isfinite(sum(out))
 
 
 def _large(value: np.ndarray, kind: str, name: str) -> tuple[float, float]:
-    """(a sum that is finite exactly when every entry is, barring overflow; an estimate of
-    the squared norm from a fixed sample) of a large array, in one summing pass."""
+    """Return a sum and an estimated squared norm of a large array, in one summing pass.
+
+    The sum is finite exactly when every entry is (barring overflow); the squared norm
+    comes from a fixed sample.
+    """
     flat = as_array(kind, name, value).reshape(-1)
     idx = sample_indices(flat.size, _SAMPLE, 0)
     part = flat[idx].astype(np.float64, copy=False)
@@ -75,9 +79,11 @@ _SAMPLE = 2048
 
 
 def all_finite(mappings: dict[str, Mapping]) -> tuple[bool, float]:
-    """Whether every array of every kind is finite (each read in full; an array given under
-    two names is read twice), and the squared norm of all the gradients (estimated from a
-    sample for arrays above 8192 entries). Refuses None and non-numeric arrays like `Scan`.
+    """Return whether every array is finite, and the squared norm of all the gradients.
+
+    Each array is read in full (an array given under two names is read twice); the
+    gradients' norm is estimated from a sample for arrays above 8192 entries. None and
+    non-numeric arrays are refused as by `Scan`.
     """
     total = gradients = 0.0
     for kind in ARRAY_ARGS:  # the check of every step: as few operations as possible
@@ -134,7 +140,7 @@ class Scan:
         self.axis: int | None = 0
 
     def gradient_sumsq(self) -> float:
-        """The squared norm of all the gradients."""
+        """Return the squared norm of all the gradients."""
         return float(sum(self.sumsq[i] for i in self.index["gradients"].values()))
 
     def named(self, kind: str) -> dict[str, np.ndarray]:

@@ -16,8 +16,10 @@ METRICS = (
 
 
 class _Thinned:
-    """Rows appended in order; past `capacity` rows every other one is dropped and from
-    then on only every `stride`-th is stored (the latest one is always kept aside).
+    """Rows appended in order, thinned to stay below `capacity`.
+
+    Past `capacity` rows every other one is dropped and from then on only every
+    `stride`-th is stored (the latest one is always kept aside).
     """
 
     def __init__(self, capacity: int) -> None:

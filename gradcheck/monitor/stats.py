@@ -156,9 +156,10 @@ def summarize_many(
     """
     out: list = [None] * len(arrays)
     batch = [
-        i for i, a in enumerate(arrays)
+        i
+        for i, a in enumerate(arrays)
         if a.dtype == np.float64 and 0 < a.size <= k and math.isfinite(sumsqs[i])
-    ]  # fmt: skip
+    ]
     if len(batch) > 1:
         _summarize_batch(arrays, sumsqs, limits, tinies, batch, out)
     for i, array in enumerate(arrays):

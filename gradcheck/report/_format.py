@@ -85,8 +85,10 @@ def fmt_steps(finding: dict) -> str:
 
 
 def sorted_findings(monitor: dict | None) -> list[dict]:
-    """Return the monitor's findings, causes first: errors, then warnings, then info (the
-    consequences of an earlier finding are info); by step within each."""
+    """Return the monitor's findings, causes first.
+
+    Errors, then warnings, then info; the consequences of an earlier finding last; by step.
+    """
     findings = (monitor or {}).get("findings") or []
     rank = {name: i for i, name in enumerate(SEVERITIES)}
 

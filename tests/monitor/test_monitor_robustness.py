@@ -140,8 +140,12 @@ def test_schedule_selects_the_detailed_steps_and_every_step_is_scanned():
     assert series["step"] == list(range(10)) and series["loss"] == [1.0] * 10
     norms = series["metrics"]["grad_norm"]["w"]
     assert [s for s, v in zip(series["step"], norms, strict=True) if v is not None] == [
-        0, 3, 6, 7, 9
-    ]  # fmt: skip
+        0,
+        3,
+        6,
+        7,
+        9,
+    ]
     assert [(f.code, f.name, f.step) for f in mon.findings] == [("nan", "w", 7)]
 
 

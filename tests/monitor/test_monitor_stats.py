@@ -13,9 +13,18 @@ from gradcheck.monitor.layout import forward_order
 from gradcheck.monitor.scan import squared_norms
 
 CODES = [
-    "nan", "inf", "overflow", "underflow", "dead_relu", "saturation", "vanishing_gradient",
-    "exploding_gradient", "loss_divergence", "loss_plateau", "ascent",
-]  # fmt: skip
+    "nan",
+    "inf",
+    "overflow",
+    "underflow",
+    "dead_relu",
+    "saturation",
+    "vanishing_gradient",
+    "exploding_gradient",
+    "loss_divergence",
+    "loss_plateau",
+    "ascent",
+]
 
 
 def test_codes_table_and_detectors_match_the_contract():
@@ -82,8 +91,13 @@ def test_alive_units():
 
 def test_forward_order_by_name_or_position():
     same = forward_order({"d1": 0, "r1": 0, "d2": 0}, {"d1": 0, "d2": 0})
-    assert same == [("preactivation", "d1"), ("activation", "d1"), ("activation", "r1"),
-                    ("preactivation", "d2"), ("activation", "d2")]  # fmt: skip
+    assert same == [
+        ("preactivation", "d1"),
+        ("activation", "d1"),
+        ("activation", "r1"),
+        ("preactivation", "d2"),
+        ("activation", "d2"),
+    ]
     positional = forward_order({"a1": 0}, {"z1": 0, "z2": 0})
     assert positional == [("preactivation", "z1"), ("activation", "a1"), ("preactivation", "z2")]
 
@@ -115,8 +129,19 @@ def test_finding_update_keeps_first_step_and_worst_evidence():
     assert (f.step, f.last_step, f.count) == (2, 6, 3)
     assert f.evidence["fraction"] == 0.9 and "90%" in f.message
     d = f.to_dict()
-    assert set(d) == {"code", "name", "step", "last_step", "count", "severity", "message",
-                      "suggestion", "evidence", "reported_step", "consequence_of"}  # fmt: skip
+    assert set(d) == {
+        "code",
+        "name",
+        "step",
+        "last_step",
+        "count",
+        "severity",
+        "message",
+        "suggestion",
+        "evidence",
+        "reported_step",
+        "consequence_of",
+    }
 
 
 def test_message_with_missing_evidence_still_renders_as_a_sentence():

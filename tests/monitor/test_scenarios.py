@@ -244,8 +244,12 @@ def test_a_collapsing_last_layer_is_no_explosion_of_the_first():
 
 def test_biases_stored_as_rows_or_columns_are_not_weight_matrices():
     def grads(step):  # zero-init biases with small gradients, healthy weights
-        return {"W1": np.full((8, 8), 0.01), "b1": np.full((1, 8), 1e-9),
-                "W2": np.full((8, 4), 0.01), "b2": np.full((4, 1), 1e-9)}  # fmt: skip
+        return {
+            "W1": np.full((8, 8), 0.01),
+            "b1": np.full((1, 8), 1e-9),
+            "W2": np.full((8, 4), 0.01),
+            "b2": np.full((4, 1), 1e-9),
+        }
 
     params = {"W1": np.ones((8, 8)), "b1": np.zeros((1, 8)), "W2": np.ones((8, 4))}
     params["b2"] = np.zeros((4, 1))
