@@ -16,7 +16,12 @@ share). The time spent inside observe() is also reported on its own, and everyth
 timed both by the wall clock and by the process's CPU time (less sensitive to other
 processes on a busy machine).
 
-Run: python benchmarks/bench_monitor.py [--steps 300] [--plain]
+Run: python benchmarks/bench_monitor.py [--scale 1.0] [--plain]
+
+The default schedule details every step for the first 10 calls, then every 10 steps up to
+step 200, 20 up to 400, 40 up to 800, then 50: the medians over cycles of 50 steps of a
+3000-step run (500 for the large net, whose statistics cost little next to its step) are
+those of a long run.
 """
 
 import argparse
@@ -28,10 +33,10 @@ import numpy as np
 from gradcheck.monitor import Monitor
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
-# name -> (layer sizes, batch, goal for the monitored / bare ratio)
+# name -> (layer sizes, batch, goal for the monitored / bare ratio, steps of each kind)
 NETS = {
-    "784-1000-10": ((784, 1000, 10), 128, 1.05),
-    "64-64-10": ((64, 64, 10), 32, 1.25),
+    "784-1000-10": ((784, 1000, 10), 128, 1.05, 500),
+    "64-64-10": ((64, 64, 10), 32, 1.25, 3000),
 }
 
 
@@ -120,7 +125,7 @@ def timed_step(step, x, y, t, batch, observer, out):
 
 def measure(name, steps, plain):
     """Time bare and monitored steps of one net, interleaved; return the medians (seconds)."""
-    sizes, batch, _ = NETS[name]
+    sizes, batch = NETS[name][:2]
     step = None if plain else reference_stepper(sizes)
     which = "gradcheck.nn reference step" if step is not None else "plain numpy step"
     step = step or plain_stepper(sizes)
@@ -146,10 +151,11 @@ def measure(name, steps, plain):
     return which, bare, watched, timed
 
 
-def main(steps=300, plain=False):
+def main(scale=1.0, plain=False):
     med = statistics.median
     ratios = {}
-    for name, (_, batch, goal) in NETS.items():
+    for name, (_, batch, goal, n_steps) in NETS.items():
+        steps = max(int(n_steps * scale), 100)
         which, bare, watched, timed = measure(name, steps, plain)
         print(f"bench_monitor: {name} MLP, batch {batch}, float64, default Monitor(), {which}")
         print(
@@ -170,7 +176,7 @@ def main(steps=300, plain=False):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--scale", type=float, default=1.0, help="x the default numbers of steps")
     parser.add_argument("--plain", action="store_true", help="the plain numpy step")
     args = parser.parse_args()
-    main(args.steps, plain=args.plain)
+    main(args.scale, plain=args.plain)

@@ -45,24 +45,6 @@ def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: History) ->
     return obs
 
 
-def collect_updates(step: int, loss: float | None, scan: Scan) -> Observation:
-    """Return the observation that follows a detailed step.
-
-    It measures the update between the two, with the gradient norms (exact, from the scan).
-    """
-    obs = Observation(step=step, loss=loss, level="updates")
-    has_gradients = bool(scan.index["gradients"])
-    obs.metrics = {"_nonfinite": scan.bad}
-    obs.metrics["_grad_total"] = math.sqrt(scan.gradient_sumsq()) if has_gradients else None
-    for name, i in scan.index["gradients"].items():
-        norm = math.sqrt(scan.sumsq[i])
-        obs.gradients[name] = st.ArrayStats(scan.arrays[i].size, 0, 0, norm, 0.0, None, _EMPTY)
-    return obs
-
-
-_EMPTY = np.zeros(0)
-
-
 def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) -> None:
     power, margin, threshold = th["overflow_power"], th["exp_margin"], th["underflow_threshold"]
     wanted: dict[int, tuple[float, float | None]] = {}  # position -> (limit, tiny or None)

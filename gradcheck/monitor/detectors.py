@@ -287,16 +287,10 @@ DETECTORS = (  # causes first: what blew up before the NaN / Inf it makes, in on
     detect_loss_divergence,
     detect_loss_plateau,
 )
-# What runs at each level of observation (see `Observation.level`): the loss rules at every
-# step, the update rules after a detailed step too, everything at a detailed step.
+# What runs at each level of observation (see `Observation.level`): the loss rules (and the
+# growth of the gradients' norm) at every step, everything at a detailed step.
 _LEVELS = {
     "loss": (detect_exploding_gradient, detect_loss_divergence, detect_loss_plateau),
-    "updates": (
-        detect_ascent,
-        detect_exploding_gradient,
-        detect_loss_divergence,
-        detect_loss_plateau,
-    ),
     "detail": DETECTORS,
 }
 

@@ -115,7 +115,8 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
     """(name, value, reason, start) of the first rule that holds, or None."""
     updates = obs.metrics.get("update_ratio", {})
     grads = {n: s.norm for n, s in obs.gradients.items()}
-    rising = _rising_updates(hist, th)
+    fresh = bool(hist.updates) and hist.updates[-1].step == obs.step  # a pair ends here
+    rising = _rising_updates(hist, th) if fresh else None
     if rising is not None:
         size, rise, start = rising
         rose = f"rose {rise:.3g}x" if math.isfinite(rise) else "stopped being finite"
@@ -124,7 +125,7 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
             f"then {rose}: the steps are too large"
         )
         return _largest(updates) or _largest(grads), size, reason, start
-    accumulating = _accumulating(hist, th)
+    accumulating = _accumulating(hist, th) if fresh else None
     if accumulating is not None:
         reason = (
             f"it grew at each of the last {int(th['accumulation_pairs'])} updates, "

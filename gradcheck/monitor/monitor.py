@@ -15,13 +15,13 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.causes import link_causes
-from gradcheck.monitor.derive import collect, collect_updates, derive, record_loss
+from gradcheck.monitor.derive import collect, derive, record_loss
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS, detectors_for
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
 from gradcheck.monitor.observation import History, Observation
 from gradcheck.monitor.scan import ARRAY_ARGS, Scan, all_finite
 from gradcheck.monitor.series import Series
-from gradcheck.monitor.updates import updates
+from gradcheck.monitor.updates import snapshot, updates
 
 # The origin is what matters for these: later sightings (under other names) update it.
 ONE_PER_RUN = ("nan", "inf", "vanishing_gradient", "exploding_gradient", "ascent")
@@ -99,7 +99,6 @@ class Monitor:
         self._series = Series(capacity=max(2 * self.max_points, 2))
         self._first_histograms: dict | None = None
         self._last: tuple[int, dict, dict] | None = None
-        self._after_detail = False
         self._warned_layout = False
 
     def __repr__(self) -> str:
@@ -140,35 +139,25 @@ class Monitor:
         loss_bad = value is not None and not math.isfinite(value)
         with np.errstate(all="ignore"):
             record_loss(hist, step, value, self.thresholds)
-            detail = self._selects(step)
-            finite, gradients = (False, 0.0) if detail or self._after_detail else all_finite(arrays)
+            finite, gradients = (False, 0.0) if self._selects(step) else all_finite(arrays)
             if finite and not loss_bad:  # the common case: the loss and the scan only
                 obs = Observation(step=step, loss=value, level="loss")
                 obs.metrics = {"_grad_total": math.sqrt(gradients) if arrays["gradients"] else None}
                 self._series.append(step, value)
             else:
-                obs = self._observe_arrays(step, value, Scan(arrays, loss_bad=loss_bad), detail)
+                obs = self._detailed(step, value, Scan(arrays, loss_bad=loss_bad))
+            if obs.level == "loss" and self._selects(step + 1, ahead=1):
+                # the next step is detailed: keep this one's parameters for its update
+                hist.previous = snapshot(arrays, int(self.thresholds["sample_size"]), self.seed)
+                hist.sampled_step = step
             new = self._detect(obs)
-        self._after_detail = obs.level == "detail"
         return new
 
-    def _observe_arrays(self, step: int, value: float | None, scan: Scan, detail: bool):
-        if len(scan.arrays) != self._n_arrays:  # names change rarely: note new ones
-            self._n_arrays = len(scan.arrays)
-            self._names.update(dict.fromkeys(scan.names()))
-        if detail or scan.bad:
-            return self._detailed(step, value, scan)
-        obs = collect_updates(step, value, scan)
-        if self._after_detail:
-            updates(obs, scan, self._history, self.thresholds, self.seed)
-        self._series.append(step, value)
-        return obs
-
-    def _selects(self, step: int) -> bool:
+    def _selects(self, step: int, ahead: int = 0) -> bool:
         if self.schedule is not None:
             return bool(self.schedule(step))
         th = self.thresholds
-        if self._history.n <= th["detail_dense"]:
+        if self._history.n + ahead <= th["detail_dense"]:
             return True
         # 10 steps apart up to step 200, then 20, 40... up to `detail_every`: a long run's
         # statistics cost little, a short run's problems are seen early.
@@ -176,6 +165,9 @@ class Monitor:
         return step % min(stride, th["detail_every"]) == 0
 
     def _detailed(self, step: int, value: float | None, scan: Scan) -> Observation:
+        if len(scan.arrays) != self._n_arrays:  # names change rarely: note new ones
+            self._n_arrays = len(scan.arrays)
+            self._names.update(dict.fromkeys(scan.names()))
         shapes = [
             a.shape for kind in ("activations", "preactivations") for a in scan.named(kind).values()
         ]
@@ -192,7 +184,8 @@ class Monitor:
         obs = Observation(step=step, loss=value)
         collect(scan, obs, self.thresholds, self.seed, self._history)
         derive(obs, self._history, self.thresholds)
-        updates(obs, scan, self._history, self.thresholds, self.seed)
+        named = {kind: scan.named(kind) for kind in ("params", "gradients")}
+        updates(obs, named, self._history, self.thresholds, self.seed)
         self._record(obs)
         return obs
 

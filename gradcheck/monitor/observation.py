@@ -33,7 +33,7 @@ class Observation:
     ndim: dict[str, tuple] = field(default_factory=dict)  # gradient name -> shape
     pairs: dict[str, str] = field(default_factory=dict)  # activation -> its pre-activation
     kinds: dict[str, str] = field(default_factory=dict)  # activation -> relu / squash / linear
-    level: str = "detail"  # "detail", "updates" (params and gradients only) or "loss"
+    level: str = "detail"  # "detail" (every statistic) or "loss" (the loss and the scan)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
 
 

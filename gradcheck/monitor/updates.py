@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 
 from gradcheck.monitor.observation import History, Observation
-from gradcheck.monitor.scan import Scan
+from gradcheck.monitor.scan import as_array
 from gradcheck.monitor.stats import sample_indices
 
 
@@ -36,23 +37,26 @@ class UpdatePair(NamedTuple):
     parallel_growth: bool  # |g_t| > |g_{t-1}| with cosine above `accumulation_cosine`
 
 
-def _take(array: np.ndarray, k: int, seed: int) -> np.ndarray:
-    flat = array.reshape(-1)
+def _take(array: object, k: int, seed: int) -> np.ndarray:
+    flat = as_array("params", "?", array).reshape(-1)
     idx = sample_indices(flat.size, k, seed)
     return flat if idx is None else flat[idx]
 
 
-def snapshot(scan: Scan, k: int, seed: int) -> Snapshot | None:
-    """Copy the (sampled) parameters and their gradients into two flat float64 buffers."""
-    params, grads = scan.named("params"), scan.named("gradients")
-    names = [n for n, p in params.items() if n in grads and grads[n].size == p.size > 0]
+def snapshot(arrays: Mapping[str, Mapping], k: int, seed: int) -> Snapshot | None:
+    """Copy the (sampled) parameters and their gradients into two flat float64 buffers.
+
+    `arrays` holds ``"params"`` and ``"gradients"`` (name -> array, already validated).
+    """
+    params, grads = arrays["params"], arrays["gradients"]
+    names = [n for n, p in params.items() if n in grads and np.size(grads[n]) == np.size(p) > 0]
     if not names:
         return None
     p_parts = [_take(params[n], k, seed) for n in names]
     g_parts = [_take(grads[n], k, seed) for n in names]
     sizes = [part.size for part in p_parts]
     starts = np.cumsum([0, *sizes[:-1]])
-    scale = np.array([params[n].size / size for n, size in zip(names, sizes, strict=True)])
+    scale = np.array([np.size(params[n]) / size for n, size in zip(names, sizes, strict=True)])
     p_all = np.concatenate(p_parts).astype(np.float64, copy=False)
     g_all = np.concatenate(g_parts).astype(np.float64, copy=False)
     return Snapshot(names, starts, scale, p_all, g_all)
@@ -92,9 +96,9 @@ def _ascent_signs(hist: History, now: Snapshot, sums: dict, step: int, th: dict)
             signs.append((step, cosine))
 
 
-def updates(obs: Observation, scan: Scan, hist: History, th: dict, seed: int) -> None:
+def updates(obs: Observation, arrays: Mapping[str, Mapping], hist: History, th: dict, seed: int):
     """Measure the update that led to `obs` (see the module notes) and keep a snapshot."""
-    now = snapshot(scan, int(th["sample_size"]), seed)
+    now = snapshot(arrays, int(th["sample_size"]), seed)
     consecutive = len(hist.steps) > 1 and hist.sampled_step == hist.steps[-2]
     before, hist.previous, hist.sampled_step = hist.previous, now, obs.step
     if not consecutive or before is None or now is None or before.names != now.names:
