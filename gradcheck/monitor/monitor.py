@@ -32,14 +32,18 @@ class Monitor:
     """Keep compact statistics of a training run and report numerical problems.
 
     Call :meth:`observe` once per step, after backward and before the optimizer update;
-    read :attr:`findings`. A finding is reported once, when it starts, and then updated
-    (``last_step``, ``count``, worst ``evidence``); see `gradcheck.monitor.findings.FINDINGS`
+    read :attr:`findings` (in the order raised). A finding is raised once and then updated
+    (``last_step``, ``count``, worst ``evidence``); ``step`` is its onset and
+    ``reported_step`` the step it was raised at. See `gradcheck.monitor.findings.FINDINGS`
     for the codes and `gradcheck.monitor.detectors` for the rules.
 
     Parameters
     ----------
     schedule : callable or None
-        ``step -> bool``: observe only the steps where it is true (default: every step).
+        ``step -> bool``: the steps with full statistics. Default: the first
+        ``detail_dense`` calls, then every 10 steps up to step 200, 20 up to 400, and so on
+        up to every ``detail_every`` steps. At every step, whatever the schedule, every array
+        is scanned for NaN / Inf and the loss rules run.
     seed : int
         Seed of the fixed sample of entries used for the sample statistics.
     max_points : int
@@ -59,10 +63,13 @@ class Monitor:
     then the loss (name ``"loss"``), then the gradients in backward order (reverse of the
     order given). See `gradcheck.monitor.observation`.
 
-    Cost: arrays of up to ``full_size`` entries are read in full (one BLAS dot: norm and
-    NaN/Inf test); larger ones through a fixed sample of ``sample_size`` entries, and in
-    full at any step where a sample or the loss is not finite. Statistics are kept, never
-    the arrays: memory stays bounded (the series are thinned past ``2 * max_points``).
+    Cost: at every step, one pass over each array (its squared norm, which is also its
+    NaN / Inf test; a summing pass for arrays above 8192 entries) and the loss rules. At the
+    scheduled steps, the statistics of small arrays are computed together, in one buffer;
+    larger ones through a fixed sample of ``sample_size`` entries. Statistics are kept,
+    never the arrays: memory stays bounded (the series are thinned past ``2 * max_points``).
+
+    Cause before consequence: see `gradcheck.monitor.causes`.
 
     Examples
     --------
