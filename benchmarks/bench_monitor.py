@@ -19,9 +19,9 @@ processes on a busy machine).
 Run: python benchmarks/bench_monitor.py [--scale 1.0] [--plain]
 
 The default schedule details every step for the first 10 calls, then every 10 steps up to
-step 200, 20 up to 400, 40 up to 800, then 50: the medians over cycles of 50 steps of a
-3000-step run (500 for the large net, whose statistics cost little next to its step) are
-those of a long run.
+step 200, 20 up to 400, 40 up to 800, 80 up to 1600, then 100: the medians over cycles of
+100 steps of a 5000-step run (500 for the large net, whose statistics cost little next to
+its step) are those of a long run.
 """
 
 import argparse
@@ -36,7 +36,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 # name -> (layer sizes, batch, goal for the monitored / bare ratio, steps of each kind)
 NETS = {
     "784-1000-10": ((784, 1000, 10), 128, 1.05, 500),
-    "64-64-10": ((64, 64, 10), 32, 1.25, 3000),
+    "64-64-10": ((64, 64, 10), 32, 1.25, 5000),
 }
 
 

@@ -58,7 +58,7 @@ accumulation_consistency    0.3       ...and the loss changed less than this x t
                                       the gradient given predicts (median)
 sample_size                 2048      entries sampled per array for sample statistics
 detail_dense                10        full statistics at the first such calls...
-detail_every                50        ...then every 10 steps up to step 200, 20 up to 400,
+detail_every                100       ...then every 10 steps up to step 200, 20 up to 400,
                                       ... at most this many (the NaN / Inf scan, the
                                       gradient norm and the loss rules run at every step)
 histogram_bins              30        bins of the first/last histograms
@@ -124,7 +124,7 @@ THRESHOLDS: dict[str, float] = {
     "ascent_fraction": 0.8,
     "sample_size": 2048,
     "detail_dense": 10,
-    "detail_every": 50,
+    "detail_every": 100,
     "histogram_bins": 30,
 }
 INTEGER_THRESHOLDS = ("window", "dead_window", "plateau_window", "ascent_window", "sample_size")
