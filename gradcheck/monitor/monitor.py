@@ -199,10 +199,11 @@ class Monitor:
     def _detect(self, obs: Observation) -> list[Finding]:
         new = []
         for detector in detectors_for(obs):
+            hits = detector(obs, self._history, self.thresholds)
+            if not hits:
+                continue
             code = detector.__name__.removeprefix("detect_")
-            for name, evidence, score, severity, start in detector(
-                obs, self._history, self.thresholds
-            ):
+            for name, evidence, score, severity, start in hits:
                 key = (code,) if code in ONE_PER_RUN else (code, name)
                 found = self._by_key.get(key)
                 if found is None:
