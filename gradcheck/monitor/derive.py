@@ -9,24 +9,20 @@ the detectors (keys starting with ``_``).
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
-from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
 
-from gradcheck.errors import InvalidTypeError
+from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
-from gradcheck.monitor.observation import History, Observation, forward_order
+from gradcheck.monitor.loss_rules import record_block
+from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.scan import Scan
 
-# kind -> (limit rule, sample statistics wanted); pre-activations first, so that an array
-# passed both as a pre-activation and as an activation is read once, with the lower limit.
-KINDS = {
-    "preactivations": ("exp", True),
-    "activations": ("square", True),
-    "gradients": ("square", True),
-    "params": ("square", False),
-}
+# Kind of argument -> whether its sample statistics (zeros, underflow) are wanted.
+SAMPLED = {"preactivations": False, "activations": True, "gradients": True, "params": False}
 
 
 @lru_cache(maxsize=64)
@@ -34,81 +30,94 @@ def _limits(dtype: np.dtype, power: float, margin: float, threshold: float) -> d
     info = np.finfo(dtype)
     return {
         "square": float(info.max) ** power,
-        "exp": margin * math.log(float(info.max)),
+        # exp(z) overflows beyond log(max); after the max is subtracted (softmax), it
+        # underflows to 0 when the logits spread over more than that: half of it each side.
+        "exp": margin * math.log(float(info.max)) / 2,
         "tiny": max(threshold, float(info.tiny)),
     }
 
 
-def collect(step: int, loss: float | None, arrays: dict[str, Mapping], th: dict, seed: int):
-    """Summarize every array; read all of them in full if anything is not finite."""
-    obs = _collect(step, loss, arrays, th, seed, int(th["full_size"]))
-    stats = _all_stats(obs)
-    bad = loss is not None and not math.isfinite(loss)
-    bad = bad or any(s.n_nan or s.n_inf for s in stats)
-    if bad and any(s.size > th["full_size"] for s in stats):
-        obs = _collect(step, loss, arrays, th, seed, math.inf)
-    obs.metrics["_nonfinite"] = bad
+def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: History) -> Observation:
+    """Summarize every array of one step (exact norms from the scan, samples copied)."""
+    obs.metrics = {"_limits": {}, "_tiny": {}, "_nonfinite": scan.bad}
+    _summarize(obs, scan, th, seed, tuple(scan.index))
+    _forward(obs, scan, th, hist)
     return obs
 
 
-def _all_stats(obs: Observation) -> list[st.ArrayStats]:
-    kinds = (obs.activations, obs.preactivations, obs.gradients, obs.params)
-    return [s for kind in kinds for s in kind.values()]
-
-
-def _collect(step, loss, arrays, th, seed, full_size) -> Observation:
-    obs = Observation(step=step, loss=loss)
-    tiny_of, alive = {}, {}
-    obs.metrics = {"_limits": {}, "_tiny": tiny_of, "_alive": alive}
-    seen: dict[int, int] = {}  # id(array) -> index in `items`
-    items, names = [], []  # (array, limit, tiny) per distinct array; (kind, name, index)
-    as_activation = {id(v) for v in arrays["activations"].values()}
+def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) -> None:
     power, margin, threshold = th["overflow_power"], th["exp_margin"], th["underflow_threshold"]
-    for kind, (rule, sampled) in KINDS.items():
-        limits = obs.metrics["_limits"][kind] = {}
-        for name, value in arrays[kind].items():
-            float_array = isinstance(value, np.ndarray) and value.dtype.kind == "f"
-            array = value if float_array else _as_float(kind, name, value)
-            bounds = _limits(array.dtype, power, margin, threshold)
-            index = seen.get(id(value))
-            if index is None:
-                wanted = sampled and (kind != "preactivations" or id(value) in as_activation)
-                index = seen[id(value)] = len(items)
-                items.append((array, bounds[rule], bounds["tiny"] if wanted else None))
-            limits[name], tiny_of[name] = bounds[rule], bounds["tiny"]
-            names.append((kind, name, index, array))
-    k = int(th["sample_size"])
-    stats = st.summarize_batch(items, seed=seed, k=k, full_size=full_size)
-    rows = min(full_size, 8 * k)  # alive units from the first rows: 16 of a 1000-unit layer
-    by_kind = {kind: getattr(obs, kind) for kind in KINDS}
-    for kind, name, index, array in names:
-        s = by_kind[kind][name] = stats[index]
-        if kind == "gradients":
-            obs.ndim[name] = array.ndim
-        elif kind == "activations":  # without an exact zero in the sample, none is dead
-            alive[name] = st.alive_units(array, rows, all_alive=not s.zero_fraction > 0)
-    obs.forward = forward_order(arrays["activations"], arrays["preactivations"])
-    return obs
+    wanted: dict[int, tuple[float, float | None]] = {}  # position -> (limit, tiny or None)
+    for kind in kinds:
+        for name, i in scan.index[kind].items():
+            bounds = _limits(scan.arrays[i].dtype, power, margin, threshold)
+            limit = bounds["exp" if scan.bad and kind == "preactivations" else "square"]
+            old_limit, old_tiny = wanted.get(i, (math.inf, None))
+            tiny = bounds["tiny"] if SAMPLED[kind] else old_tiny
+            wanted[i] = (min(limit, old_limit), tiny)
+            obs.metrics["_limits"].setdefault(kind, {})[name] = limit
+            obs.metrics["_tiny"][name] = bounds["tiny"]
+    order = list(wanted)
+    summaries = st.summarize_many(
+        [scan.arrays[i] for i in order],
+        [scan.sumsq[i] for i in order],
+        [wanted[i][0] for i in order],
+        [wanted[i][1] for i in order],
+        seed=seed,
+        k=int(th["sample_size"]),
+    )
+    stats = dict(zip(order, summaries, strict=True))
+    for kind in kinds:
+        group = getattr(obs, kind)
+        for name, i in scan.index[kind].items():
+            group[name] = stats[i]
+            if kind == "gradients":
+                obs.ndim[name] = scan.arrays[i].shape
 
 
-def _as_float(kind: str, name: str, value: object) -> np.ndarray:
-    """`st.as_float_array`, naming the argument and entry when `value` is not numeric."""
-    try:
-        return st.as_float_array(value)
-    except (TypeError, ValueError):
-        raise InvalidTypeError(
-            f"`{kind}[{name!r}]` must be a numeric array; got {type(value).__name__}. Pass the "
-            "layer's ndarray (e.g. `a.astype(np.float64)`), or leave the name out."
-        ) from None
+def _forward(obs: Observation, scan: Scan, th: dict, hist: History) -> None:
+    """Pairs, layer kinds and alive units of the forward arrays."""
+    acts, pres = scan.named("activations"), scan.named("preactivations")
+    key = tuple((n, a.shape) for n, a in acts.items()), tuple((n, a.shape) for n, a in pres.items())
+    if hist.layout_key != key:  # the same names and shapes at (almost) every step
+        hist.layout_key = key
+        hist.layout_value = layout.forward_order(acts, pres), layout.pairs(acts, pres)
+    obs.forward, obs.pairs = hist.layout_value
+    alive = obs.metrics["_alive"] = {}
+    rows = 8 * int(th["sample_size"])  # alive units from the first rows: 16 of 1000 units
+    for name, array in acts.items():
+        s, pre = obs.activations[name], obs.pairs.get(name)
+        pre_sample = obs.preactivations[pre].sample if pre is not None else None
+        table = layout.units_table(array, scan.axis)
+        obs.kinds[name] = layout.kind(name, s.sample, pre_sample, table)
+        if table is not None:
+            units = st.alive_units(table, rows, all_alive=not s.zero_fraction > 0)
+            alive[name] = (units, min(table.shape[0], max(1, rows // max(table.shape[1], 1))))
+
+
+def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
+    """Keep the loss of every observed step (a bounded tail) and the robust reference."""
+    hist.n += 1
+    hist.steps.append(step)
+    hist.losses.append(math.nan if loss is None else loss)
+    hist.block_done = record_block(hist, step, loss, int(th["plateau_window"]))
+    keep = int(max(2 * th["plateau_window"], 20, th["ascent_window"])) + 1
+    if len(hist.steps) > 2 * keep:  # the detectors look back `keep` steps at most
+        del hist.steps[:-keep], hist.losses[:-keep]
+    if loss is None or not math.isfinite(loss):
+        return
+    if hist.initial_loss is None:
+        hist.initial_loss = loss
+    if len(hist.first_losses) < int(th["reference_steps"]):
+        hist.first_losses.append(loss)
+        ordered = sorted(hist.first_losses)
+        hist.reference_loss = ordered[(len(ordered) - 1) // 2]  # median, robust to outliers
 
 
 def derive(obs: Observation, hist: History, th: dict) -> None:
-    """Compute the metrics of `obs` and update `hist` (losses, dead units, ascent signs)."""
-    hist.n += 1
-    hist.steps.append(obs.step)
-    keep = max(2 * th["plateau_window"], th["dead_window"], th["ascent_window"]) + 1
-    if len(hist.steps) > 2 * keep:  # the detectors look back `keep` observations at most
-        del hist.steps[:-keep], hist.losses[: -keep + 1]
+    """Compute the metrics of a detailed observation and update `hist`."""
+    hist.detail_steps.append(obs.step)
+    del hist.detail_steps[:-64]
     m = obs.metrics
     m["grad_norm"] = {n: s.norm for n, s in obs.gradients.items()}
     m["param_norm"] = {n: s.norm for n, s in obs.params.items()}
@@ -116,103 +125,85 @@ def derive(obs: Observation, hist: History, th: dict) -> None:
     m["underflow_fraction"] = {
         n: s.underflow_fraction for n, s in [*obs.activations.items(), *obs.gradients.items()]
     }
-    _loss(obs, hist)
     _saturation(obs, th)
     _dead(obs, hist, th)
     _gradients(obs, hist)
-    _updates(obs, hist, th)
-
-
-def _loss(obs: Observation, hist: History) -> None:
-    loss = obs.loss
-    hist.losses.append(math.nan if loss is None else loss)
-    if hist.initial_loss is None and loss is not None and math.isfinite(loss):
-        hist.initial_loss = loss
 
 
 def _saturation(obs: Observation, th: dict) -> None:
     names = list(obs.activations)
     output = obs.forward[-1] if obs.forward and len(names) > 1 else None
     # The network's output is judged by the loss: a confident classifier pushes it to 0/1.
-    hidden = [n for n in names if ("activation", n) != output]
-    found = {n: st.saturation(obs.activations[n].sample, th["saturation_eps"]) for n in names}
+    squash = [n for n in names if obs.kinds.get(n) == "squash"]
+    found = {n: st.saturation(obs.activations[n].sample, th["saturation_eps"]) for n in squash}
     obs.metrics["saturated_fraction"] = {n: f for n, (f, _) in found.items()}
-    obs.metrics["_saturation"] = {n: found[n] for n in hidden}
+    obs.metrics["_saturation"] = {n: v for n, v in found.items() if ("activation", n) != output}
 
 
 def _dead(obs: Observation, hist: History, th: dict) -> None:
-    window, now, fractions = int(th["dead_window"]), hist.n - 1, {}
+    """Count the dead units of each ReLU-like layer.
+
+    Dead: exactly 0 on every sample seen since a cut step, at least `dead_window` steps and
+    `dead_samples` samples back.
+    """
+    now, fractions = obs.step, {}
     hist.dead = {}
-    for name, alive in obs.metrics["_alive"].items():
-        if alive is None:
+    for name, (alive, rows) in obs.metrics["_alive"].items():
+        if obs.kinds.get(name) != "relu":
             continue
         last = hist.last_alive.get(name)
         if last is None or last.shape != alive.shape:
-            last = hist.last_alive[name] = np.full(alive.shape, -1, dtype=np.int64)
-            hist.first_seen[name] = now
+            last = hist.last_alive[name] = np.full(alive.shape, now - 1, dtype=np.int64)
+            hist.first_seen[name], hist.seen_rows[name] = now, deque(maxlen=512)
         last[alive] = now
+        hist.seen_rows[name].append((now, rows))
         fractions[name] = 1.0 - float(np.count_nonzero(alive)) / alive.size
-        if now - hist.first_seen[name] + 1 >= window:
-            hist.dead[name] = (int(np.count_nonzero(last <= now - window)), int(alive.size))
+        cut = _dead_cut(hist.seen_rows[name], now, th)
+        if cut is not None:
+            hist.dead[name] = (int(np.count_nonzero(last < cut)), int(alive.size))
     obs.metrics["dead_fraction"] = fractions
+
+
+def _dead_cut(seen: deque, now: int, th: dict) -> int | None:
+    samples = 0
+    for step, rows in reversed(seen):
+        samples += rows
+        if samples >= th["dead_samples"] and now - step + 1 >= th["dead_window"]:
+            return step
+    return None
+
+
+_BIAS_NAME = re.compile(r"(^|[._\[])(b|bias|beta|shift)\d*\]?$", re.IGNORECASE)
+_WEIGHT_NAME = re.compile(r"(^|[._\[])(w|weight|weights|kernel|u|v)\d*\]?$", re.IGNORECASE)
+
+
+def is_weight(name: str, shape: tuple) -> bool:
+    """Return whether a parameter is a weight matrix, not a bias stored (1, n) or (n, 1).
+
+    2-D and up; a name like ``b1`` or ``bias`` is a bias, ``W1`` or ``weight`` a weight.
+
+    Examples
+    --------
+    >>> is_weight("W1", (64, 32)), is_weight("b1", (1, 32)), is_weight("dense.b", (32,))
+    (True, False, False)
+    """
+    if len(shape) < 2 or _BIAS_NAME.search(name):
+        return False
+    return bool(_WEIGHT_NAME.search(name)) or min(shape) > 1
 
 
 def _gradients(obs: Observation, hist: History) -> None:
     relative = []
     for name, s in obs.gradients.items():
         p = obs.params.get(name)
-        if obs.ndim[name] >= 2 and math.isfinite(s.rms):
-            relative.append((name, s.rms / p.rms if p is not None and p.rms > 0 else s.rms))
+        if not is_weight(name, obs.ndim[name]) or s.n_nan or s.n_inf or p is None:
+            continue
+        if p.rms > 0 and math.isfinite(p.rms) and not (p.n_nan or p.n_inf):
+            relative.append((name, s.rms / p.rms))
     obs.metrics["_relative_gradient"] = relative
     total = math.sqrt(sum(s.norm**2 for s in obs.gradients.values()))
-    obs.metrics["_grad_total"] = total
-    obs.metrics["_grad_previous"] = hist.previous_grad_norm
-    hist.previous_grad_norm = total
-    if hist.initial_grad_norm is None and total > 0 and math.isfinite(total):
-        hist.initial_grad_norm = total
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.dot(a, b))
-
-
-_NO_GRAD = (None, math.nan)
-
-
-def _updates(obs: Observation, hist: History, th: dict) -> None:
-    """Update ratios, ascent signs (step vs previous gradient) and the gradient's turn."""
-    ratios, turn = {}, [0.0, 0.0, 0.0]  # <g, g_prev>, |g|^2, |g_prev|^2 over all params
-    for name, s in obs.params.items():
-        before, (grad, gg) = hist.prev_params.get(name), hist.prev_grads.get(name, _NO_GRAD)
-        now = s.sample if s.sample.dtype == np.float64 else s.sample.astype(np.float64)
-        if before is not None and before.shape == now.shape:
-            delta = now - before
-            dd, pp = _dot(delta, delta), hist.prev_sq.get(name)
-            pp = _dot(before, before) if pp is None else pp
-            ratios[name] = math.sqrt(dd / pp) if pp > 0 else math.nan
-            if grad is not None and grad.shape == delta.shape:
-                cosine = _dot(delta, grad) / math.sqrt(dd * gg) if dd * gg > 0 else math.nan
-                _ascent_sign(hist, name, cosine, obs.step, th)
-        hist.prev_params[name] = now
-        hist.prev_sq[name] = s.sample_sq if now is s.sample else None
-        g = obs.gradients.get(name)
-        if g is None or g.size != s.size:
-            hist.prev_grads.pop(name, None)
-            continue
-        g_now = g.sample if g.sample.dtype == np.float64 else g.sample.astype(np.float64)
-        g_sq = g.sample_sq if g_now is g.sample and g.sample_sq is not None else None
-        g_sq = _dot(g_now, g_now) if g_sq is None else g_sq
-        if grad is not None and grad.shape == g_now.shape:
-            turn = [turn[0] + _dot(g_now, grad), turn[1] + g_sq, turn[2] + gg]
-        hist.prev_grads[name] = (g_now, g_sq)  # the sample and its squared norm
-    obs.metrics["update_ratio"] = ratios
-    scale = math.sqrt(turn[1] * turn[2])
-    obs.metrics["_grad_cosine"] = (
-        turn[0] / scale if scale > 0 and math.isfinite(scale) else math.nan
-    )
-
-
-def _ascent_sign(hist: History, name: str, cosine: float, step: int, th: dict) -> None:
-    if math.isfinite(cosine) and cosine != 0.0:
-        signs = hist.ascent.setdefault(name, deque(maxlen=int(th["ascent_window"])))
-        signs.append((step, cosine))
+    if any(s.n_nan or s.n_inf for s in obs.gradients.values()):
+        total = math.nan  # a non-finite step says nothing of growth
+    obs.metrics["_grad_total"] = total if obs.gradients else None
+    if relative and hist.initial_relative is None:
+        hist.initial_relative = dict(relative)

@@ -11,38 +11,63 @@ Thresholds (override any with ``Monitor(name=value)``):
 ==========================  ========  =====================================================
 name                        default   meaning
 ==========================  ========  =====================================================
-window                      5         observations a condition must persist
+window                      5         steps a condition must persist (2 observations
+                                      at least)
 overflow_power              0.5       overflow: |x| > finfo.max ** overflow_power
-exp_margin                  1.0       overflow: pre-activation |z| > exp_margin*log(finfo.max)
+exp_margin                  1.0       overflow: pre-activation |z| above exp_margin *
+                                      log(finfo.max) / 2, its output not finite
 underflow_threshold         1e-30     underflow: nonzero |x| below max(this, finfo.tiny)...
 underflow_fraction          0.1       ...for at least this fraction of the nonzero entries
-dead_window                 20        dead unit: exactly 0 on every sample this many times
+dead_window                 20        dead unit: exactly 0 on every sample for this many
+                                      steps (ReLU-like layers only)...
+dead_samples                100       ...and on at least this many samples
 dead_fraction               0.5       dead_relu: fraction of dead units of a layer
 saturation_eps              1e-3      saturated: within this of a squashing bound (0/1, +-1)
 saturation_fraction         0.5       saturation: fraction of saturated entries of a layer
 vanishing_ratio             1e-3      first/last relative gradient below this (AUTOTRAINER)
 vanishing_gradient          1e-7      or first layer's |g|/|p| below this (DeepDiagnosis)
-exploding_ratio             70.0      first/last relative gradient above this (AUTOTRAINER)
+exploding_ratio             70.0      first/last relative gradient above this (AUTOTRAINER),
+                                      the first layer's having grown this x / 7 itself
 exploding_growth            1000.0    or total gradient norm above this x its initial value
-divergence_factor           10.0      loss above this x its initial value (persisting)
-divergence_spike            1000.0    or above this x its initial value once
-plateau_window              50        loss_plateau: compare the means of two such windows
-plateau_rtol                0.01      ...relative improvement below this is a plateau
-plateau_converged           0.01      loss below this x initial: converged, no plateau
-plateau_stuck               0.5       plateau/saturation: a warning while the loss is above
-                                      this x initial, else info (the net learns anyway)
-ascent_window               10        ascent: last observations considered
+                                      (in 3 of the last 5 finite, nonzero observations)
+explosion_update            0.01      or updates of at least this x the parameters' norm...
+explosion_rise              1.3       ...after which the loss rose by this factor, twice in
+                                      a row (or 10x once)
+divergence_factor           10.0      loss above this x its reference, `window` steps
+divergence_mean             3.0       or a mean over `divergence_window` steps above this x
+                                      reference (a loss oscillating far above its start)
+divergence_window           20        the steps of that mean
+divergence_spike            1000.0    or above this x its reference once
+jump_factor                 5.0       or above this x the median of the last 20 losses (and
+                                      twice their maximum): a warning
+reference_steps             5         the reference loss: median of the first such losses
+plateau_window              50        loss_plateau: compare the mean loss of two groups of
+                                      1, 2, 4... 16 blocks of this many steps...
+plateau_rtol                0.01      ...a relative improvement below this is a plateau...
+plateau_noise               0.05      ...in the shortest groups whose difference's noise
+                                      (twice its standard error) is below this
+plateau_converged           0.01      loss below this x reference: converged, no plateau
+plateau_stuck               0.5       plateau: a warning while the loss is above this x
+                                      reference, else info (the net learns anyway)
+ascent_window               10        ascent: last update pairs considered
 ascent_fraction             0.8       ...fraction with <step, previous gradient> > 0
-accumulation_cosine         0.9       exploding: the gradient grew at `ascent_window` steps
-                                      in a row with cosine to the previous one above this
+accumulation_cosine         0.9       exploding: the gradient grew, with a cosine to the
+                                      previous one above this...
+accumulation_pairs          5         ...at this many updates in a row...
+accumulation_consistency    0.3       ...and the loss changed less than this x the change
+                                      the gradient given predicts (median)
 sample_size                 2048      entries sampled per array for sample statistics
-full_size                   65536     arrays up to this size are read in full every step;
-                                      larger ones through their sample (in full on NaN/Inf)
+detail_dense                10        full statistics at the first such calls...
+detail_every                100       ...then every 10 steps up to step 200, 20 up to 400,
+                                      ... at most this many (the NaN / Inf scan, the
+                                      gradient norm and the loss rules run at every step)
 histogram_bins              30        bins of the first/last histograms
 ==========================  ========  =====================================================
 
 The relative gradient of a layer is rms(gradient) / rms(parameter) for weight arrays (2-D
-and up; 1-D biases are skipped); CS231n's rule of thumb is an update/weight ratio near 1e-3.
+and up; biases, stored 1-D, (1, n) or (n, 1), are skipped, see
+`gradcheck.monitor.derive.is_weight`); CS231n's rule of thumb is an update/weight ratio
+near 1e-3.
 Momentum and Adam may move a parameter along +gradient at some steps (a dot product > 0
 now and then); `ascent_fraction` over `ascent_window` steps avoids such false alarms.
 """
@@ -51,6 +76,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from gradcheck.monitor.explosion import detect_exploding_gradient
+from gradcheck.monitor.loss_rules import (
+    converged as _converged,
+)
+from gradcheck.monitor.loss_rules import (
+    detect_ascent,
+    detect_loss_divergence,
+    detect_loss_plateau,
+)
 from gradcheck.monitor.observation import History, Observation
 
 THRESHOLDS: dict[str, float] = {
@@ -60,6 +96,7 @@ THRESHOLDS: dict[str, float] = {
     "underflow_threshold": 1e-30,
     "underflow_fraction": 0.1,
     "dead_window": 20,
+    "dead_samples": 100,
     "dead_fraction": 0.5,
     "saturation_eps": 1e-3,
     "saturation_fraction": 0.5,
@@ -67,21 +104,32 @@ THRESHOLDS: dict[str, float] = {
     "vanishing_gradient": 1e-7,
     "exploding_ratio": 70.0,
     "exploding_growth": 1000.0,
+    "explosion_update": 0.01,
+    "explosion_rise": 1.3,
     "divergence_factor": 10.0,
+    "divergence_mean": 3.0,
+    "divergence_window": 20,
     "divergence_spike": 1000.0,
+    "jump_factor": 5.0,
+    "reference_steps": 5,
     "plateau_window": 50,
     "plateau_rtol": 0.01,
+    "plateau_noise": 0.05,
     "plateau_converged": 0.01,
     "plateau_stuck": 0.5,
     "ascent_window": 10,
     "accumulation_cosine": 0.9,
+    "accumulation_pairs": 5,
+    "accumulation_consistency": 0.3,
     "ascent_fraction": 0.8,
     "sample_size": 2048,
-    "full_size": 65536,
+    "detail_dense": 10,
+    "detail_every": 100,
     "histogram_bins": 30,
 }
 INTEGER_THRESHOLDS = ("window", "dead_window", "plateau_window", "ascent_window", "sample_size")
-INTEGER_THRESHOLDS += ("histogram_bins", "full_size")
+INTEGER_THRESHOLDS += ("histogram_bins", "reference_steps", "detail_dense", "detail_every")
+INTEGER_THRESHOLDS += ("accumulation_pairs", "dead_samples", "divergence_window")
 
 
 def _scan(obs: Observation) -> list[tuple[str, int, int, int]]:
@@ -114,17 +162,42 @@ def detect_inf(obs: Observation, hist: History, th: dict) -> list:
     return []
 
 
+def _exp_output(obs: Observation, name: str) -> str | None:
+    """Return what is not finite among the outputs of pre-activation `name`, or None.
+
+    The output is its activation, or the loss for the last pre-activation.
+    """
+    for act, pre in obs.pairs.items():
+        if pre == name and act != name:  # its own output decides
+            s = obs.activations[act]
+            return f"`{act}`, computed from it," if s.n_nan or s.n_inf else None
+    last = [n for kind, n in obs.forward if kind == "preactivation"][-1:]
+    loss_bad = obs.loss is not None and not math.isfinite(obs.loss)
+    return "the loss computed from it" if loss_bad and last == [name] else None
+
+
 def detect_overflow(obs: Observation, hist: History, th: dict) -> list:
-    """Overflow: finite magnitudes near the dtype's limit (or exp arguments that overflow)."""
+    """Overflow: magnitudes whose square overflows, or an exp whose output is not finite.
+
+    A large pre-activation whose output is finite (a ReLU, a max-shifted softmax, an
+    overflow-safe sigmoid) did not overflow: that is saturation or an explosion.
+    """
     hits = []
     for kind, group in obs.metrics["_limits"].items():
         arrays = getattr(obs, kind)
         for name, limit in group.items():
             peak = arrays[name].peak
-            if peak is not None and peak > limit and math.isfinite(peak):
-                reason = "exp(z) overflows" if kind == "preactivations" else "its square overflows"
-                evidence = {"max_abs": peak, "limit": limit, "reason": reason}
-                hits.append((name, evidence, peak / limit, None, obs.step))
+            if peak is None or not (peak > limit and math.isfinite(peak)):
+                continue
+            if kind != "preactivations":
+                evidence = {"max_abs": peak, "limit": limit, "reason": "its square overflows"}
+            elif (output := _exp_output(obs, name)) is not None:
+                reason = f"exp(z) overflows or underflows to 0: {output} is not finite"
+                evidence = {"max_abs": peak, "limit": limit, "reason": reason, "exp": True}
+            else:
+                continue
+            severity = "error" if evidence.get("exp") else None
+            hits.append((name, evidence, peak / limit, severity, obs.step))
     return hits
 
 
@@ -135,10 +208,10 @@ def detect_underflow(obs: Observation, hist: History, th: dict) -> list:
     labelled += [("gradient of", item) for item in obs.gradients.items()]
     for array, (name, s) in labelled:
         fraction = s.underflow_fraction
-        count, start = hist.persist(
+        span, start = hist.persist(
             ("underflow", name), fraction >= th["underflow_fraction"], obs.step
         )
-        if count >= th["window"]:
+        if span >= th["window"]:
             threshold = obs.metrics["_tiny"][name]
             evidence = {"fraction": fraction, "threshold": threshold, "min_abs": s.min_abs}
             evidence["array"] = array
@@ -147,45 +220,38 @@ def detect_underflow(obs: Observation, hist: History, th: dict) -> list:
 
 
 def detect_dead_relu(obs: Observation, hist: History, th: dict) -> list:
-    """dead_relu: a large fraction of units exactly 0 on every sample over `dead_window`."""
+    """dead_relu: a ReLU-like layer with many units exactly 0 on every sample for a while."""
     hits = []
     for name, (n_dead, n_units) in hist.dead.items():
         fraction = n_dead / n_units
         if name in obs.activations and fraction >= th["dead_fraction"]:
-            start = hist.steps[max(0, len(hist.steps) - int(th["dead_window"]))]
+            last = hist.last_alive[name]
+            needed = max(1, math.ceil(th["dead_fraction"] * n_units))
+            start = max(hist.first_seen[name], int(np.sort(last)[needed - 1]) + 1)
             evidence = {"fraction": fraction, "n_dead": n_dead, "n_units": n_units}
-            hits.append(
-                (name, {**evidence, "window": int(th["dead_window"])}, fraction, None, start)
-            )
+            evidence["window"] = obs.step - start + 1
+            hits.append((name, evidence, fraction, None, start))
     return hits
 
 
 def detect_saturation(obs: Observation, hist: History, th: dict) -> list:
-    """Saturation: most entries of a hidden layer pinned at a squashing function's bounds."""
+    """Saturation: most entries of a hidden squashing layer pinned at its bounds."""
     hits = []
     for name, (fraction, bounds) in obs.metrics["_saturation"].items():
-        count, start = hist.persist(
+        span, start = hist.persist(
             ("saturation", name), fraction >= th["saturation_fraction"], obs.step
         )
-        if count >= th["window"]:
+        if span >= th["window"]:
             evidence = {"fraction": fraction, "eps": th["saturation_eps"], "bounds": bounds}
-            hits.append((name, evidence, fraction, _stuck_severity(hist, th), start))
+            severity = "info" if _converged(obs, hist, th) else "warning"
+            hits.append((name, evidence, fraction, severity, start))
     return hits
 
 
-def _stuck_severity(hist: History, th: dict) -> str:
-    """Return "warning" while the loss stays near its initial value, else "info"."""
-    initial, recent = hist.initial_loss, hist.losses[-int(th["window"]) :]
-    if initial is None or initial <= 0 or not all(math.isfinite(x) for x in recent):
-        return "warning"
-    return "warning" if sum(recent) / len(recent) >= th["plateau_stuck"] * initial else "info"
-
-
-def _converged(obs: Observation, hist: History, th: dict) -> bool:
-    initial, loss = hist.initial_loss, obs.loss
-    if initial is None or loss is None or not math.isfinite(loss) or initial <= 0:
-        return False
-    return loss < th["plateau_converged"] * initial
+def _dead_pending(obs: Observation, hist: History, th: dict) -> bool:
+    """Return whether a ReLU layer is mostly zero but its dead-unit window is incomplete."""
+    fractions = obs.metrics.get("dead_fraction", {})
+    return any(f >= th["dead_fraction"] and n not in hist.dead for n, f in fractions.items())
 
 
 def detect_vanishing_gradient(obs: Observation, hist: History, th: dict) -> list:
@@ -196,122 +262,39 @@ def detect_vanishing_gradient(obs: Observation, hist: History, th: dict) -> list
         return []
     (first, g_first), (last, g_last) = layers[0], layers[-1]
     ratio = g_first / g_last if g_last > 0 else math.nan
-    tiny = g_first < th["vanishing_gradient"]
-    condition = ratio < th["vanishing_ratio"] or tiny
-    count, start = hist.persist(("vanishing_gradient",), condition, obs.step)
-    if count < th["window"]:
+    condition = ratio < th["vanishing_ratio"] or g_first < th["vanishing_gradient"]
+    span, start = hist.persist(("vanishing_gradient",), condition, obs.step)
+    if span < th["window"] or _dead_pending(obs, hist, th):  # name the cause first
         return []
     if ratio < th["vanishing_ratio"]:
-        reason = f"{ratio:.2g} times that of `{last}`, relative to its parameters"
+        reason = f"{ratio:.2g} times the relative gradient of the last layer `{last}`"
     else:
         reason = f"below {th['vanishing_gradient']:g}, and `{last}`'s is {g_last:.3g}"
     evidence = {"ratio": ratio, "last": last, "relative_gradient": g_first, "reason": reason}
     return [(first, evidence, -math.log10(max(g_first, 1e-300)), None, start)]
 
 
-def _accumulating(obs: Observation, hist: History, th: dict) -> int:
-    """Observations in a row where the gradient grew and stayed parallel to the last one."""
-    m = obs.metrics
-    grew = m["_grad_total"] > m["_grad_previous"] and m["_grad_cosine"] > th["accumulation_cosine"]
-    return hist.persist(("accumulation",), grew, obs.step)[0]
-
-
-def _exploding_reason(obs: Observation, ratio: float, growth: float, th: dict) -> tuple:
-    """Return (name, value, reason) for the rule that fired, ratio first."""
-    layers, total = obs.metrics["_relative_gradient"], obs.metrics["_grad_total"]
-    if ratio > th["exploding_ratio"]:
-        return layers[0][0], ratio, f"{ratio:.3g} times the last layer's, relative to the params"
-    name = max(obs.metrics["grad_norm"].items(), key=lambda kv: kv[1])[0]
-    if growth > th["exploding_growth"]:
-        return name, total, f"the largest; the total norm is {growth:.3g} times its initial value"
-    return (
-        name,
-        total,
-        (
-            f"the largest, and the gradient grew at each of the last {int(th['ascent_window'])} "
-            "steps while staying parallel to the previous one: gradients accumulate across steps "
-            "(is zero_grad called before each backward?)"
-        ),
-    )
-
-
-def detect_exploding_gradient(obs: Observation, hist: History, th: dict) -> list:
-    """exploding_gradient: first/last ratio large, total norm grew a lot, or accumulating."""
-    layers, total = obs.metrics["_relative_gradient"], obs.metrics["_grad_total"]
-    ratio = layers[0][1] / layers[-1][1] if len(layers) > 1 and layers[-1][1] > 0 else 0.0
-    initial = hist.initial_grad_norm
-    growth = total / initial if initial and math.isfinite(total) else 0.0
-    accumulating = _accumulating(obs, hist, th) >= th["ascent_window"]
-    condition = ratio > th["exploding_ratio"] or growth > th["exploding_growth"]
-    count, start = hist.persist(("exploding_gradient",), condition or accumulating, obs.step)
-    if count < th["window"]:
-        return []
-    name, value, reason = _exploding_reason(obs, ratio, growth, th)
-    return [(name, {"value": value, "reason": reason}, max(ratio, growth), None, start)]
-
-
-def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
-    """loss_divergence: a non-finite loss, or a loss above `divergence_factor` x initial."""
-    loss, initial = obs.loss, hist.initial_loss
-    if loss is None:
-        return []
-    if not math.isfinite(loss):
-        evidence = {"loss": loss, "reference": initial, "reason": "the loss is not finite"}
-        return [("loss", evidence, math.inf, None, obs.step)]
-    factor = loss / initial if initial is not None and initial > 0 else 0.0
-    count, start = hist.persist(("loss_divergence",), factor > th["divergence_factor"], obs.step)
-    if count < th["window"] and factor <= th["divergence_spike"]:
-        return []
-    reason = f"{factor:.3g}x the initial loss; above {th['divergence_factor']:g}x for {count} steps"
-    return [("loss", {"loss": loss, "reference": initial, "reason": reason}, loss, None, start)]
-
-
-def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
-    """loss_plateau: the mean loss over a window did not improve on the window before."""
-    w, losses, initial = int(th["plateau_window"]), hist.losses, hist.initial_loss
-    if len(losses) < 2 * w or initial is None or initial <= 0:
-        return []
-    before, recent = sum(losses[-2 * w : -w]) / w, sum(losses[-w:]) / w
-    if not (math.isfinite(before) and math.isfinite(recent)) or before <= 0:
-        return []
-    improvement = (before - recent) / before  # a rising loss is loss_divergence's business
-    if abs(improvement) >= th["plateau_rtol"] or recent < th["plateau_converged"] * initial:
-        return []
-    severity = "warning" if recent >= th["plateau_stuck"] * initial else "info"
-    evidence = {"rtol": th["plateau_rtol"], "window": w, "loss": recent, "initial": initial}
-    evidence["relative"] = recent / initial
-    return [("loss", evidence, -improvement, severity, hist.steps[-2 * w])]
-
-
-def detect_ascent(obs: Observation, hist: History, th: dict) -> list:
-    """ascent: updates along +gradient in most of the last `ascent_window` steps."""
-    window, offenders = int(th["ascent_window"]), []
-    for name, signs in hist.ascent.items():
-        up = [s for s in signs if s[1] > 0]
-        if (
-            name in obs.params
-            and len(signs) == window
-            and len(up) >= th["ascent_fraction"] * window
-        ):
-            offenders.append((name, len(up) / window, sum(s[1] for s in signs) / window, up[0][0]))
-    if not offenders:
-        return []
-    name, fraction, cosine, start = offenders[0]
-    params = ", ".join(o[0] for o in offenders)
-    evidence = {"fraction": fraction, "window": window, "cosine": cosine, "params": params}
-    return [(name, evidence, fraction, None, start)]
-
-
-DETECTORS = (
+DETECTORS = (  # causes first: what blew up before the NaN / Inf it makes, in one step
+    detect_ascent,
+    detect_exploding_gradient,
+    detect_overflow,
     detect_nan,
     detect_inf,
-    detect_overflow,
     detect_underflow,
     detect_dead_relu,
     detect_saturation,
     detect_vanishing_gradient,
-    detect_exploding_gradient,
     detect_loss_divergence,
     detect_loss_plateau,
-    detect_ascent,
 )
+# What runs at each level of observation (see `Observation.level`): the loss rules (and the
+# growth of the gradients' norm) at every step, everything at a detailed step.
+_LEVELS = {
+    "loss": (detect_exploding_gradient, detect_loss_divergence, detect_loss_plateau),
+    "detail": DETECTORS,
+}
+
+
+def detectors_for(obs: Observation) -> tuple:
+    """Return the detectors that run on an observation of this level."""
+    return _LEVELS[obs.level]

@@ -47,7 +47,7 @@ FINDINGS: dict[str, tuple[str, str, str]] = {
     "dead_relu": (
         "warning",
         "{fraction:.0%} of the units of `{name}` ({n_dead} of {n_units}) output exactly 0 "
-        "on every sample for {window} observations: they get no gradient.",
+        "on every sample seen for {window} steps: they get no gradient.",
         "Lower the learning rate, use he initialisation with a zero or small positive bias, "
         "normalise the inputs, or use leaky ReLU.",
     ),
@@ -67,21 +67,21 @@ FINDINGS: dict[str, tuple[str, str, str]] = {
     ),
     "exploding_gradient": (
         "warning",
-        "The gradient of `{name}` is {value:.3g} ({reason}).",
+        "The gradient explodes at `{name}`: {reason}.",
         "Lower the learning rate, use a mean instead of a sum over the batch, normalise the "
         "inputs, use glorot/he initialisation, or clip gradients.",
     ),
     "loss_divergence": (
         "error",
-        "The loss diverged at step {step}: {loss:.4g} vs {reference:.4g} at the start ({reason}).",
+        "The loss diverged at step {step}: {loss:.4g}, {reason}.",
         "Lower the learning rate; use a mean instead of a sum over the batch (a sum makes "
         "the gradient grow with the data size); normalise the inputs; check the update's "
         "sign (params -= lr * grad).",
     ),
     "loss_plateau": (
         "warning",
-        "The loss has not improved by {rtol:.0%} over {window} observations (it is "
-        "{loss:.4g}, {relative:.0%} of its initial {initial:.4g}).",
+        "The loss has not improved by {rtol:.0%} over {window} steps (it is {loss:.4g}, "
+        "{relative:.0%} of its reference {initial:.4g}, the median of its first values).",
         "If the loss is still high: raise or lower the learning rate, check that the "
         "gradient is not zero or vanishing, normalise the inputs, and check that "
         "zero_grad is called once per step.",
@@ -118,6 +118,14 @@ class Finding:
         How many observations it was seen in.
     evidence : dict
         JSON-safe numbers (the worst seen so far).
+    reported_step : int
+        The step at which the monitor raised it (``step`` is the onset, which a rule that
+        needs a condition to persist sees only later).
+    consequence_of : str or None
+        ``"code:name"`` of the finding it follows from (then its severity is "info");
+        see `gradcheck.monitor.causes`.
+    note : str
+        A sentence added to the message (the cause it follows from).
 
     Examples
     --------
@@ -136,6 +144,9 @@ class Finding:
     count: int = 1
     evidence: dict = field(default_factory=dict)
     score: float = field(default=0.0, repr=False)
+    reported_step: int = 0
+    consequence_of: str | None = None
+    note: str = field(default="", repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the finding."""
@@ -149,6 +160,8 @@ class Finding:
             "message": self.message,
             "suggestion": self.suggestion,
             "evidence": to_jsonable(self.evidence),
+            "reported_step": self.reported_step,
+            "consequence_of": self.consequence_of,
         }
 
 
@@ -161,8 +174,9 @@ def _fill(template: str, name: str | None, step: int, evidence: dict) -> str:
     values = _Lenient(evidence, name=name, step=step)
     try:
         return template.format_map(values)
-    except (ValueError, TypeError):  # evidence missing a number the template formats
-        return f"`{name}` at step {step}: {evidence}"
+    except (ValueError, TypeError):  # a number missing: say what is known, in words
+        where = f" in `{name}`" if name is not None else ""
+        return f"A problem was seen{where} at step {step}."
 
 
 def make_finding(
@@ -186,6 +200,7 @@ def make_finding(
         last_step=step,
         evidence=dict(evidence),
         score=score,
+        reported_step=step,
     )
 
 
@@ -195,16 +210,22 @@ def update_finding(
     """Record another sighting: last step, count, worst evidence and highest severity."""
     finding.last_step = step
     finding.count += 1
-    if severity and SEVERITIES.index(severity) > SEVERITIES.index(finding.severity):
+    upgrade = severity and SEVERITIES.index(severity) > SEVERITIES.index(finding.severity)
+    if upgrade and finding.consequence_of is None:
         finding.severity = severity
     if score > finding.score:
         finding.score = score
         finding.evidence = {**evidence, "worst_step": step}
-        # The numbers are those of `step`: say so, and when it first started.
-        template = FINDINGS[finding.code][1]
-        message = _fill(template, finding.name, step, evidence)
-        if step != finding.step and "{step}" in template:
-            message += f" First seen at step {finding.step}."
-        elif step != finding.step:
-            message += f" Worst at step {step}; first seen at step {finding.step}."
-        finding.message = message
+        refresh_message(finding)
+
+
+def refresh_message(finding: Finding) -> None:
+    """Rebuild the message from the evidence (quoting the step of its numbers) and note."""
+    worst = finding.evidence.get("worst_step", finding.step)
+    template = FINDINGS[finding.code][1]
+    message = _fill(template, finding.name, worst, finding.evidence)
+    if worst != finding.step and "{step}" in template:
+        message += f" First seen at step {finding.step}."
+    elif worst != finding.step:
+        message += f" Worst at step {worst}; first seen at step {finding.step}."
+    finding.message = f"{message} {finding.note}" if finding.note else message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,31 +12,38 @@ import numpy as np
 from gradcheck._jsonsafe import to_jsonable
 from gradcheck._validate import check_callable, check_positive, check_seed, check_type
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
+from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
-from gradcheck.monitor.derive import collect, derive
-from gradcheck.monitor.detectors import DETECTORS, INTEGER_THRESHOLDS, THRESHOLDS
+from gradcheck.monitor.causes import link_causes
+from gradcheck.monitor.derive import collect, derive, record_loss
+from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS, detectors_for
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
-from gradcheck.monitor.observation import History
+from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.scan import ARRAY_ARGS, Scan, all_finite
 from gradcheck.monitor.series import Series
+from gradcheck.monitor.updates import snapshot, updates
 
 # The origin is what matters for these: later sightings (under other names) update it.
 ONE_PER_RUN = ("nan", "inf", "vanishing_gradient", "exploding_gradient", "ascent")
 FIRST_EVIDENCE = ("nan", "inf")  # keep the evidence of the origin, not of the spread
-ARRAY_ARGS = ("activations", "preactivations", "gradients", "params")
 
 
 class Monitor:
     """Keep compact statistics of a training run and report numerical problems.
 
     Call :meth:`observe` once per step, after backward and before the optimizer update;
-    read :attr:`findings`. A finding is reported once, when it starts, and then updated
-    (``last_step``, ``count``, worst ``evidence``); see `gradcheck.monitor.findings.FINDINGS`
+    read :attr:`findings` (in the order raised). A finding is raised once and then updated
+    (``last_step``, ``count``, worst ``evidence``); ``step`` is its onset and
+    ``reported_step`` the step it was raised at. See `gradcheck.monitor.findings.FINDINGS`
     for the codes and `gradcheck.monitor.detectors` for the rules.
 
     Parameters
     ----------
     schedule : callable or None
-        ``step -> bool``: observe only the steps where it is true (default: every step).
+        ``step -> bool``: the steps with full statistics. Default: the first
+        ``detail_dense`` calls, then every 10 steps up to step 200, 20 up to 400, and so on
+        up to every ``detail_every`` steps. At every step, whatever the schedule, every array
+        is scanned for NaN / Inf and the loss rules run.
     seed : int
         Seed of the fixed sample of entries used for the sample statistics.
     max_points : int
@@ -55,10 +63,13 @@ class Monitor:
     then the loss (name ``"loss"``), then the gradients in backward order (reverse of the
     order given). See `gradcheck.monitor.observation`.
 
-    Cost: arrays of up to ``full_size`` entries are read in full (one BLAS dot: norm and
-    NaN/Inf test); larger ones through a fixed sample of ``sample_size`` entries, and in
-    full at any step where a sample or the loss is not finite. Statistics are kept, never
-    the arrays: memory stays bounded (the series are thinned past ``2 * max_points``).
+    Cost: at every step, one pass over each array (its squared norm, which is also its
+    NaN / Inf test; a summing pass for arrays above 8192 entries) and the loss rules. At the
+    scheduled steps, the statistics of small arrays are computed together, in one buffer;
+    larger ones through a fixed sample of ``sample_size`` entries. Statistics are kept,
+    never the arrays: memory stays bounded (the series are thinned past ``2 * max_points``).
+
+    Cause before consequence: see `gradcheck.monitor.causes`.
 
     Examples
     --------
@@ -85,15 +96,20 @@ class Monitor:
         check_type("max_points", max_points, (int, np.integer), "an int >= 1")
         self.max_points = int(check_positive("max_points", max_points, allow_none=False))
         self.findings: list[Finding] = []
+        self.batch_axis: int | None = None  # 1: activations stored (units, batch)
+        self._names: dict[str, None] = {}  # every array name observed, in order
+        self._n_arrays = -1
         self._by_key: dict[tuple, Finding] = {}
         self._history = History()
         self._series = Series(capacity=max(2 * self.max_points, 2))
         self._first_histograms: dict | None = None
         self._last: tuple[int, dict, dict] | None = None
+        self._warned_layout = False
 
     def __repr__(self) -> str:
-        codes = ", ".join(f"{f.code}@{f.step}" for f in self.findings) or "no findings"
-        return f"Monitor({len(self._series)} observations; {codes})"
+        names = ", ".join(self._names) or "none yet"
+        found = ", ".join(f"{f.code}({f.name})@{f.step}" for f in self.findings) or "none"
+        return f"Monitor({self._history.n} steps observed; arrays: {names}; findings: {found})"
 
     def observe(
         self,
@@ -105,7 +121,7 @@ class Monitor:
         gradients: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> list[Finding]:
-        """Record one step; return the findings that started at it.
+        """Record one step; return the findings raised at it.
 
         Parameters
         ----------
@@ -114,8 +130,9 @@ class Monitor:
         loss : float or None
             The loss of this step.
         activations, preactivations, gradients, params : mapping or None
-            Names -> arrays, in forward order (batch along axis 0 for activations). The
-            arrays are not kept: the monitor copies the few entries it needs.
+            Names -> arrays, in forward order (batch along axis 0 for activations, or along
+            axis 1 for every one of them). The arrays are not kept: the monitor copies the
+            few entries it needs.
 
         Returns
         -------
@@ -123,30 +140,77 @@ class Monitor:
             The findings that are new at this step (already appended to `findings`).
         """
         arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
-        if self.schedule is not None and not self.schedule(step):
-            return []
+        value, step, hist = _as_loss(loss), int(step), self._history
+        loss_bad = value is not None and not math.isfinite(value)
         with np.errstate(all="ignore"):
-            obs = collect(step, _as_loss(loss), arrays, self.thresholds, self.seed)
-            derive(obs, self._history, self.thresholds)
+            record_loss(hist, step, value, self.thresholds)
+            finite, gradients = (False, 0.0) if self._selects(step) else all_finite(arrays)
+            if finite and not loss_bad:  # the common case: the loss and the scan only
+                obs = Observation(step=step, loss=value, level="loss")
+                obs.metrics = {"_grad_total": math.sqrt(gradients) if arrays["gradients"] else None}
+                self._series.append(step, value)
+            else:
+                obs = self._detailed(step, value, Scan(arrays, loss_bad=loss_bad))
+            if obs.level == "loss" and self._selects(step + 1, ahead=1):
+                # the next step is detailed: keep this one's parameters for its update
+                hist.previous = snapshot(arrays, int(self.thresholds["sample_size"]), self.seed)
+                hist.sampled_step = step
             new = self._detect(obs)
-            self._record(obs)
         return new
 
-    def _detect(self, obs: Any) -> list[Finding]:
+    def _selects(self, step: int, ahead: int = 0) -> bool:
+        if self.schedule is not None:
+            return bool(self.schedule(step))
+        th = self.thresholds
+        if self._history.n + ahead <= th["detail_dense"]:
+            return True
+        # 10 steps apart up to step 200, then 20, 40... up to `detail_every`: a long run's
+        # statistics cost little, a short run's problems are seen early.
+        stride = 10 << max(0, (step // 100).bit_length() - 1)
+        return step % min(stride, th["detail_every"]) == 0
+
+    def _detailed(self, step: int, value: float | None, scan: Scan) -> Observation:
+        if len(scan.arrays) != self._n_arrays:  # names change rarely: note new ones
+            self._n_arrays = len(scan.arrays)
+            self._names.update(dict.fromkeys(scan.names()))
+        shapes = [
+            a.shape for kind in ("activations", "preactivations") for a in scan.named(kind).values()
+        ]
+        scan.axis = layout.batch_axis(shapes)
+        if scan.axis is None and not self._warned_layout:
+            self._warned_layout = True
+            warnings.warn(
+                "The activations of one step share neither their first nor their second "
+                f"dimension (shapes {shapes}); the monitor assumes the batch is along axis 0. "
+                "Pass every activation as (batch, units) or every one as (units, batch).",
+                stacklevel=3,
+            )
+        self.batch_axis = scan.axis if scan.axis is not None else 0
+        obs = Observation(step=step, loss=value)
+        collect(scan, obs, self.thresholds, self.seed, self._history)
+        derive(obs, self._history, self.thresholds)
+        named = {kind: scan.named(kind) for kind in ("params", "gradients")}
+        updates(obs, named, self._history, self.thresholds, self.seed)
+        self._record(obs)
+        return obs
+
+    def _detect(self, obs: Observation) -> list[Finding]:
         new = []
-        for detector in DETECTORS:
+        for detector in detectors_for(obs):
+            hits = detector(obs, self._history, self.thresholds)
+            if not hits:
+                continue
             code = detector.__name__.removeprefix("detect_")
-            for name, evidence, score, severity, start in detector(
-                obs, self._history, self.thresholds
-            ):
+            for name, evidence, score, severity, start in hits:
                 key = (code,) if code in ONE_PER_RUN else (code, name)
                 found = self._by_key.get(key)
                 if found is None:
                     found = make_finding(
                         code, name, start, evidence, severity=severity, score=score
                     )
-                    found.last_step = obs.step
+                    found.last_step = found.reported_step = obs.step
                     self._by_key[key] = found
+                    link_causes(found, self.findings)
                     self.findings.append(found)
                     new.append(found)
                 else:
@@ -154,7 +218,7 @@ class Monitor:
                     update_finding(found, obs.step, evidence, severity=severity, score=score)
         return new
 
-    def _record(self, obs: Any) -> None:
+    def _record(self, obs: Observation) -> None:
         public = {k: v for k, v in obs.metrics.items() if not k.startswith("_")}
         self._series.append(obs.step, obs.loss, public)
         samples = (
@@ -229,6 +293,9 @@ def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping
         _validate_loss(loss)
     arrays = {}
     for name, mapping in zip(ARRAY_ARGS, mappings, strict=True):
+        if mapping.__class__ is dict:  # the usual case, without the ABC check
+            arrays[name] = mapping
+            continue
         if mapping is not None and not isinstance(mapping, Mapping):
             raise InvalidTypeError(
                 f"`{name}` must be a dict of name -> array in forward order; got "

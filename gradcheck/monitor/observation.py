@@ -10,10 +10,9 @@ first and a NaN born in the backward pass spreads from there toward the input.
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +30,10 @@ class Observation:
     gradients: dict[str, st.ArrayStats] = field(default_factory=dict)
     params: dict[str, st.ArrayStats] = field(default_factory=dict)
     forward: list[tuple[str, str]] = field(default_factory=list)  # (kind, name) in order
-    ndim: dict[str, int] = field(default_factory=dict)  # gradient name -> ndim
+    ndim: dict[str, tuple] = field(default_factory=dict)  # gradient name -> shape
+    pairs: dict[str, str] = field(default_factory=dict)  # activation -> its pre-activation
+    kinds: dict[str, str] = field(default_factory=dict)  # activation -> relu / squash / linear
+    level: str = "detail"  # "detail" (every statistic) or "loss" (the loss and the scan)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -40,44 +42,38 @@ class History:
     """What persists between observations (small: per-unit counters and samples)."""
 
     n: int = 0
-    steps: list[int] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)  # every observed step
+    losses: list[float] = field(default_factory=list)  # the loss at each (nan if none)
+    detail_steps: list[int] = field(default_factory=list)  # steps with full statistics
     initial_loss: float | None = None
+    reference_loss: float | None = None  # median of the first finite losses (robust start)
+    first_losses: list[float] = field(default_factory=list)
+    blocks: list = field(default_factory=list)  # [index, n, sum, sum of squares] of losses
+    block_done: bool = False  # a block of `plateau_window` steps completed at this step
+    last_high: int | None = None  # last step with a loss `divergence_mean` x the reference
+    updates: deque = field(default_factory=lambda: deque(maxlen=16))  # (step, size, rise)
+    event_checked: dict[int, bool] = field(default_factory=dict)  # step -> a new high?
+    growth: deque = field(default_factory=lambda: deque(maxlen=5))  # gradient norm grew?
     initial_grad_norm: float | None = None
-    previous_grad_norm: float = math.nan
     streaks: dict[tuple, tuple[int, int]] = field(default_factory=dict)
     last_alive: dict[str, np.ndarray] = field(default_factory=dict)
     first_seen: dict[str, int] = field(default_factory=dict)
     dead: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (n_dead, n_units)
-    prev_params: dict[str, np.ndarray] = field(default_factory=dict)
-    prev_sq: dict[str, float | None] = field(default_factory=dict)  # |prev_params|^2
-    prev_grads: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)  # (g, |g|^2)
+    seen_rows: dict[str, deque] = field(default_factory=dict)  # name -> (step, samples seen)
+    previous: Any = None  # the `Snapshot` of the parameters and gradients at `sampled_step`
     ascent: dict[str, deque] = field(default_factory=dict)
+    sampled_step: int | None = None  # the step whose parameter samples `prev_params` holds
+    initial_relative: dict[str, float] | None = None  # relative gradients at the start
+    layout_key: tuple | None = None  # names and shapes of the forward arrays...
+    layout_value: tuple = ((), {})  # ...and their (forward order, pairs)
 
     def persist(self, key: tuple, condition: bool, step: int) -> tuple[int, int]:
-        """Count consecutive observations where `condition` held; return (count, first step)."""
+        """Count consecutive observations where `condition` held; return (span, first step).
+
+        The span is in steps (``step - first + 1``), so windows mean the same with a sparse
+        schedule; a single observation spans one step.
+        """
         count, start = self.streaks.get(key, (0, step))
         count, start = (count + 1, start if count else step) if condition else (0, step)
         self.streaks[key] = (count, start)
-        return count, start
-
-
-def forward_order(activations: Mapping, preactivations: Mapping) -> list[tuple[str, str]]:
-    """Merge the two forward dicts: each pre-activation just before its activation.
-
-    A pre-activation named like an activation goes right before it; otherwise the i-th
-    pre-activation goes before the i-th activation (``z1, a1, z2, a2``).
-    """
-    acts, pres = list(activations), list(preactivations)
-    if all(name in activations for name in pres):
-        pre_set = set(pres)
-        out = []
-        for name in acts:
-            out += [("preactivation", name)] if name in pre_set else []
-            out.append(("activation", name))
-        return out
-    out = []
-    for i in range(max(len(acts), len(pres))):
-        out += [("preactivation", pres[i])] if i < len(pres) else []
-        out += [("activation", acts[i])] if i < len(acts) else []
-    return out
+        return (step - start + 1 if count else 0), start

@@ -1,7 +1,7 @@
 """Schedules: ``step -> bool`` callables saying at which steps to observe.
 
-Pass one as ``Monitor(schedule=...)`` to observe only some steps (the detectors' windows
-then count observations, not steps).
+Pass one as ``Monitor(schedule=...)`` to choose the steps with full statistics (every step
+is still scanned for NaN / Inf and its loss judged; the detectors' windows are in steps).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The time series of a monitored run: steps, loss and per-name metrics, aligned."""
+"""The time series of a monitored run: the loss at every step, metrics at detailed steps."""
 
 from __future__ import annotations
 
@@ -15,73 +15,87 @@ METRICS = (
 )
 
 
-class Series:
-    """Columns ``step``, ``loss`` and ``metrics[metric][name]`` (None = absent), aligned.
+class _Thinned:
+    """Rows appended in order, thinned to stay below `capacity`.
 
-    Memory stays bounded: past `capacity` rows, every other row is dropped and from then on
-    only every `stride`-th observation is stored (the latest one is always kept aside).
+    Past `capacity` rows every other one is dropped and from then on only every
+    `stride`-th is stored (the latest one is always kept aside).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.stride, self.seen = max(int(capacity), 2), 1, 0
+        self.rows: list[tuple] = []
+        self.latest: tuple | None = None
+
+    def append(self, row: tuple) -> None:
+        self.seen += 1
+        self.latest = row
+        if (self.seen - 1) % self.stride:
+            return
+        self.rows.append(row)
+        if len(self.rows) >= self.capacity:
+            self.stride *= 2
+            self.rows = self.rows[::2]
+
+    def all(self) -> list[tuple]:
+        rows = list(self.rows)
+        if self.latest is not None and (not rows or rows[-1] is not self.latest):
+            rows.append(self.latest)
+        return rows
+
+
+def _even(n: int, k: int) -> set[int]:
+    """About `k` evenly spaced indices of `n`, the last one included."""
+    if n <= k:
+        return set(range(n))
+    stride = -(-n // max(k, 1))
+    return set(range(0, n, stride)) | {n - 1}
+
+
+class Series:
+    """Columns ``step``, ``loss`` and ``metrics[metric][name]`` (None = not computed), aligned.
+
+    The loss is kept at every observed step, the metrics at the detailed steps; memory stays
+    bounded (each kind of row is thinned past `capacity`).
     """
 
     def __init__(self, capacity: int = 10_000) -> None:
-        self.capacity = max(int(capacity), 2)
-        self.stride, self._seen = 1, 0
-        self.step: list[int] = []
-        self.loss: list[float | None] = []
-        self.metrics: dict[str, dict[str, list[float | None]]] = {m: {} for m in METRICS}
-        self._latest: tuple | None = None
+        self._losses = _Thinned(capacity)
+        self._details = _Thinned(capacity)
 
     def __len__(self) -> int:
-        return self._seen
+        return self._losses.seen
 
-    def append(self, step: int, loss: float | None, metrics: dict[str, dict[str, float]]) -> None:
-        """Add one observation (stored when it falls on the stride)."""
-        self._seen += 1
-        self._latest = (step, loss, metrics)
-        if (self._seen - 1) % self.stride:
-            return
-        self._store(step, loss, metrics)
-        if len(self.step) >= self.capacity:
-            self.stride *= 2
-            self.step, self.loss = self.step[::2], self.loss[::2]
-            for columns in self.metrics.values():
-                for name in columns:
-                    columns[name] = columns[name][::2]
+    @property
+    def step(self) -> list[int]:
+        """The stored steps (loss rows)."""
+        return [row[0] for row in self._losses.rows]
 
-    def _store(self, step: int, loss: float | None, metrics: dict) -> None:
-        row = len(self.step)
-        self.step.append(step)
-        self.loss.append(loss)
-        for metric, columns in self.metrics.items():
-            values = metrics.get(metric, {})
-            for name, value in values.items():
-                column = columns.get(name)
-                if column is None:
-                    column = columns[name] = [None] * row
-                column.append(value)
-            if len(values) < len(columns):  # names absent this step
-                for column in columns.values():
-                    if len(column) <= row:
-                        column.append(None)
+    def append(self, step: int, loss: float | None, metrics: dict | None = None) -> None:
+        """Add one observation (`metrics` at the detailed steps only)."""
+        self._losses.append((step, loss))
+        if metrics is not None:
+            self._details.append((step, loss, metrics))
 
     def to_dict(self, max_points: int) -> dict:
-        """JSON-safe columns, evenly downsampled to at most `max_points` rows (last kept)."""
-        full = Series(capacity=self.capacity)
-        full.step, full.loss = list(self.step), list(self.loss)
-        full.metrics = {
-            m: {n: list(c) for n, c in cols.items()} for m, cols in self.metrics.items()
+        """JSON-safe aligned columns of at most about `max_points` rows (last kept)."""
+        losses, details = self._losses.all(), self._details.all()
+        half = max(max_points // 2, 1) if details else max_points
+        rows = {losses[i][0]: (losses[i][1], None) for i in _even(len(losses), half)}
+        for i in _even(len(details), max(max_points - half, 1)) if details else ():
+            step, loss, metrics = details[i]
+            rows[step] = (loss, metrics)
+        steps = sorted(rows)
+        names: dict[str, dict[str, None]] = {m: {} for m in METRICS}
+        for step in steps:
+            for metric, values in (rows[step][1] or {}).items():
+                if metric in names:
+                    names[metric].update(dict.fromkeys(values))
+        metrics = {
+            metric: {
+                name: [json_float((rows[s][1] or {}).get(metric, {}).get(name)) for s in steps]
+                for name in cols
+            }
+            for metric, cols in names.items()
         }
-        if self._latest is not None and (not self.step or self.step[-1] != self._latest[0]):
-            full._store(*self._latest)
-        n = len(full.step)
-        keep = range(n)
-        if n > max_points:
-            stride = -(-n // max_points)
-            keep = sorted(set(range(0, n, stride)) | {n - 1})
-        return {
-            "step": [full.step[i] for i in keep],
-            "loss": [json_float(full.loss[i]) for i in keep],
-            "metrics": {
-                metric: {name: [json_float(col[i]) for i in keep] for name, col in cols.items()}
-                for metric, cols in full.metrics.items()
-            },
-        }
+        return {"step": steps, "loss": [json_float(rows[s][0]) for s in steps], "metrics": metrics}

@@ -1,11 +1,10 @@
 """Compact per-step statistics of named arrays, computed in few vectorized passes.
 
-An array of up to ``full_size`` entries is read once by a BLAS dot product (its squared
-norm, which is also a NaN / Inf test). Everything else (zero, underflow and saturation
-fractions, histograms, update directions), and the norm of larger arrays, uses a fixed,
-seeded sample of at most ``sample_size`` entries per array, so the cost per step does not
-grow with the layer's width. When any sample or the loss holds a NaN or an Inf, the monitor
-reads every array of that step in full, so the origin it names is exact.
+Every array is read in full (one BLAS dot product gives its squared norm, which is also a
+NaN / Inf test; see `gradcheck.monitor.scan`). Everything else (zero, underflow and
+saturation fractions, histograms, update directions) uses a fixed, seeded sample of at most
+``sample_size`` entries per array, so the cost of these statistics does not grow with the
+layer's width. When an array is not finite, its NaN and Inf are counted exactly.
 """
 
 from __future__ import annotations
@@ -74,7 +73,8 @@ def take_sample(flat: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
 _CHUNK = 8192
 
 
-def _squared_norm(flat: np.ndarray) -> float:
+def squared_norm(flat: np.ndarray) -> float:
+    """Sum of squares of a flat array (float32 at least; float64 for float64 input)."""
     work = flat if flat.dtype.itemsize >= 4 else flat.astype(np.float32)
     if work.size <= _CHUNK:
         return float(np.dot(work, work))
@@ -84,47 +84,54 @@ def _squared_norm(flat: np.ndarray) -> float:
 
 def summarize(
     value: object,
+    sumsq: float | None = None,
     *,
     limit: float,
     seed: int,
     k: int,
     tiny: float | None = None,
-    full_size: int = 2**16,
 ) -> ArrayStats:
-    """Return the statistics of one array.
+    """Return the statistics of one array, read in full.
 
     Parameters
     ----------
     value : array_like
         The array (any float dtype; copied where kept).
+    sumsq : float or None
+        Its squared norm when already computed (`gradcheck.monitor.scan`); else computed.
     limit : float
         Magnitude above which the exact peak is computed (for the overflow detector).
     seed, k : int
         The sample: `k` entries chosen with `seed` (all entries when there are fewer).
     tiny : float or None
         Underflow threshold; None skips the sample statistics (parameters need none).
-    full_size : int
-        Arrays up to this size are read in full (exact norm, NaN and Inf counts); larger
-        ones only through their sample, unless the sample holds a NaN or an Inf.
 
     Notes
     -----
-    The squared norm of a fully read array comes from one BLAS dot product, which is also
-    the NaN / Inf test: the sum is finite exactly when every entry is (barring overflow of
-    the sum itself, which a second pass then resolves).
+    The norm, NaN and Inf counts and the peak are exact (every entry is read); the
+    zero, underflow and saturation fractions come from the sample.
+
+    Examples
+    --------
+    >>> s = summarize(np.array([3.0, 4.0, np.nan]), limit=1e300, seed=0, k=8)
+    >>> s.norm, s.n_nan
+    (5.0, 1)
     """
     flat = as_float_array(value).reshape(-1)
     size = int(flat.size)
-    sample = take_sample(flat, sample_indices(size, k, seed))
+    idx = sample_indices(size, k, seed)
+    sample = take_sample(flat, idx)
     if size == 0:
         return ArrayStats(0, 0, 0, 0.0, 0.0, None, sample)
-    sample_sumsq = _squared_norm(sample) if size > full_size else math.nan
-    if math.isfinite(sample_sumsq):
-        if sample.dtype != np.float64:  # float32 sums of squares lose digits or overflow
-            sample_sumsq = _squared_norm(sample.astype(np.float64))
-        rms = math.sqrt(sample_sumsq / sample.size)
-        norm = rms * math.sqrt(size)
-        stats = ArrayStats(size, 0, 0, norm, rms, _peak(sample) if norm > limit else None, sample)
+    sumsq = squared_norm(flat) if sumsq is None else sumsq
+    if math.isfinite(sumsq) and flat.dtype != np.float64 and sumsq > 1e30:
+        sumsq = squared_norm(flat.astype(np.float64))  # float32 sums lose digits near overflow
+    if math.isfinite(sumsq):
+        norm = math.sqrt(sumsq)
+        stats = ArrayStats(size, 0, 0, norm, norm / math.sqrt(size), None, sample)
+        stats.peak = _peak(flat) if norm > limit else None
+        if idx is None and sample.dtype == np.float64:
+            stats.sample_sq = sumsq
     else:
         stats = _full(flat, sample, limit)
     if tiny is not None:
@@ -132,45 +139,62 @@ def summarize(
     return stats
 
 
-def summarize_batch(
-    items: list[tuple[np.ndarray, float, float | None]], *, seed: int, k: int, full_size: float
+def summarize_many(
+    arrays: list[np.ndarray],
+    sumsqs: list[float],
+    limits: list[float],
+    tinies: list[float | None],
+    *,
+    seed: int,
+    k: int,
 ) -> list[ArrayStats]:
-    """`summarize` each ``(array, limit, tiny)``: the same statistics, fewer calls.
+    """`summarize` each array, the small finite float64 ones together in one pass.
 
-    Finite, non-empty float64 arrays take a short path (one sample, one norm); anything
-    else (other dtypes, empty or non-finite arrays) goes through `summarize`.
+    Arrays of at most `k` entries are their own sample: they are copied into one buffer
+    (the private samples are views of it) whose zero and underflow counts per array come
+    from a few vectorized calls instead of a few per array.
     """
-    out: list = [None] * len(items)
-    for i, (array, limit, _) in enumerate(items):
-        if array.dtype == np.float64 and array.size > 0:
-            flat = array.reshape(-1)
-            out[i] = _fast_stats(flat, sample_indices(flat.size, k, seed), limit, full_size)
-    for i, (array, limit, tiny) in enumerate(items):
-        if out[i] is None:  # other dtypes, empty or not finite: the exact path
-            out[i] = summarize(array, limit=limit, seed=seed, k=k, tiny=tiny, full_size=full_size)
-        elif tiny is not None:
-            _sample_fractions(out[i], tiny)
+    out: list = [None] * len(arrays)
+    batch = [
+        i
+        for i, a in enumerate(arrays)
+        if a.dtype == np.float64 and 0 < a.size <= k and math.isfinite(sumsqs[i])
+    ]
+    if len(batch) > 1:
+        _summarize_batch(arrays, sumsqs, limits, tinies, batch, out)
+    for i, array in enumerate(arrays):
+        if out[i] is None:
+            out[i] = summarize(array, sumsqs[i], limit=limits[i], seed=seed, k=k, tiny=tinies[i])
     return out
 
 
-def _fast_stats(flat, idx, limit, full_size) -> ArrayStats | None:
-    size = int(flat.size)
-    sample = flat.copy() if idx is None else flat[idx]
-    whole = idx is None or size > full_size  # the sample's squared norm is the one needed
-    sumsq = _squared_norm(sample if whole else flat)
-    if not math.isfinite(sumsq):
-        return None
-    if size > full_size:
-        rms = math.sqrt(sumsq / sample.size)
-        norm = rms * math.sqrt(size)
-    else:
-        norm = math.sqrt(sumsq)
-        rms = norm / math.sqrt(size)
-    peak = _peak(sample if whole else flat) if norm > limit else None
-    stats = ArrayStats(size, 0, 0, norm, rms, peak, sample)
-    if whole and sample.size <= _CHUNK:  # as float(np.dot(sample, sample))
-        stats.sample_sq = sumsq
-    return stats
+def _summarize_batch(arrays, sumsqs, limits, tinies, batch, out) -> None:
+    sizes = [arrays[i].size for i in batch]
+    buffer = np.concatenate([arrays[i].reshape(-1) for i in batch])
+    starts = np.cumsum([0, *sizes[:-1]])
+    magnitude = np.abs(buffer)
+    nonzero = np.add.reduceat(magnitude != 0, starts)
+    tiny = min((tinies[i] for i in batch if tinies[i] is not None), default=0.0)
+    small = np.add.reduceat((magnitude < tiny) & (magnitude != 0), starts) if tiny else None
+    for j, i in enumerate(batch):
+        lo, size = int(starts[j]), sizes[j]
+        norm = math.sqrt(sumsqs[i])
+        sample = buffer[lo : lo + size]
+        stats = out[i] = ArrayStats(size, 0, 0, norm, norm / math.sqrt(size), None, sample)
+        stats.sample_sq = sumsqs[i]
+        if norm > limits[i]:
+            stats.peak = float(magnitude[lo : lo + size].max())
+        if tinies[i] is None:
+            continue
+        if tinies[i] != tiny:
+            _sample_fractions(stats, tinies[i])
+            continue
+        n_nonzero, n_small = int(nonzero[j]), int(small[j])
+        stats.zero_fraction = 1.0 - n_nonzero / size
+        stats.underflow_fraction = n_small / n_nonzero if n_nonzero else 0.0
+        if n_small:
+            part = magnitude[lo : lo + size]
+            stats.min_abs = float(part[part > 0].min())
 
 
 def _peak(values: np.ndarray) -> float:
@@ -180,7 +204,7 @@ def _peak(values: np.ndarray) -> float:
 
 def _full(flat: np.ndarray, sample: np.ndarray, limit: float) -> ArrayStats:
     size, finite = int(flat.size), None
-    sumsq, n_nan, n_inf = _squared_norm(flat), 0, 0
+    sumsq, n_nan, n_inf = squared_norm(flat), 0, 0
     if not math.isfinite(sumsq):
         finite = np.isfinite(flat)
         n_nan = int(np.count_nonzero(np.isnan(flat)))

@@ -69,24 +69,34 @@ def fmt_passed(passed: Any) -> str:
 
 
 def fmt_steps(finding: dict) -> str:
-    """Return the step span of a finding: ``12``, ``12–40 (×9)``."""
+    """Return the step span of a finding: ``12``, ``12–40 (×9)``, ``12–40 (×9; raised at 20)``.
+
+    ``step`` is the onset; ``reported_step`` (when later) is the step the monitor raised it.
+    """
     first, last, count = finding.get("step"), finding.get("last_step"), finding.get("count")
     text = fmt_num(first)
     if last is not None and last != first:
         text += f"–{fmt_num(last)}"
-    if isinstance(count, int) and count > 1:
-        text += f" (×{count})"
-    return text
+    notes = [f"×{count}"] if isinstance(count, int) and count > 1 else []
+    reported = finding.get("reported_step")
+    if isinstance(reported, int) and isinstance(first, int) and reported > first:
+        notes.append(f"raised at {reported}")
+    return f"{text} ({'; '.join(notes)})" if notes else text
 
 
 def sorted_findings(monitor: dict | None) -> list[dict]:
-    """Return the monitor's findings, errors first, then warnings, then info; by step."""
+    """Return the monitor's findings, causes first.
+
+    Errors, then warnings, then info; the consequences of an earlier finding last; by step.
+    """
     findings = (monitor or {}).get("findings") or []
     rank = {name: i for i, name in enumerate(SEVERITIES)}
 
     def key(finding: dict) -> tuple:
         step = finding.get("step")
-        return (rank.get(finding.get("severity"), len(rank)), step if step is not None else -1)
+        consequence = finding.get("consequence_of") is not None
+        severity = rank.get(finding.get("severity"), len(rank))
+        return (consequence, severity, step if step is not None else -1)
 
     return sorted(findings, key=key)
 

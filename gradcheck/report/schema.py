@@ -133,6 +133,8 @@ _FINDING = _obj(
         "message": _STR,
         "suggestion": _STR_NULL,
         "evidence": _MAP,
+        "reported_step": _INT_NULL,
+        "consequence_of": _STR_NULL,
     },
 )
 

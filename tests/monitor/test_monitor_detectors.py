@@ -76,11 +76,14 @@ def test_inf_in_preactivation():
 # ---- overflow / underflow / saturation (user story a: sigmoid on raw pixels) ------------
 
 
-def test_overflow_of_exp_arguments_with_sum_cost():
+def test_large_relu_preactivations_with_finite_outputs_are_no_exp_overflow():
+    """Issue 13: large pre-activations of a ReLU layer (or max-shifted logits) were called
+    "exp(z) overflows" although every output was finite; the sum cost's real story is an
+    explosion of the updates."""
     mon = run(Monitor(), steps=10, reduction="sum", lr=0.5, data_kind="raw")
-    first = min(found(mon, "overflow"), key=lambda f: f.step)
-    assert (first.name, first.step) == ("dense1", 1)
-    assert first.evidence["max_abs"] > np.log(np.finfo(np.float64).max)
+    exp_claims = [f for f in found(mon, "overflow") if f.evidence.get("exp")]
+    assert all(f.name == "dense2" for f in exp_claims)  # only the logits that fed a NaN/Inf
+    assert mon.findings[0].code in ("exploding_gradient", "loss_divergence", "overflow")
 
 
 def test_story_a_sigmoid_on_raw_pixels_saturates_and_underflows():
@@ -134,7 +137,8 @@ def test_vanishing_gradient_in_deep_sigmoid_net():
 def test_exploding_gradient_with_too_large_learning_rate():
     mon = run(Monitor(), steps=60, lr=3.0)
     exp = the(mon, "exploding_gradient")
-    assert exp.step <= 40 and "initial value" in exp.evidence["reason"]
+    reason = exp.evidence["reason"]  # the loss rose after a large update, or the norm grew
+    assert exp.step <= 40 and ("initial value" in reason or "then rose" in reason)
 
 
 def test_story_d_missing_zero_grad_is_reported_as_accumulation():

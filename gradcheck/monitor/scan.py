@@ -1,0 +1,152 @@
+"""The check made at every step: every array read in full for NaN / Inf, cheaply.
+
+One squared norm per array (a BLAS dot product, chunked above ``_CHUNK`` entries so that it
+stays on the calling thread) is both the array's exact norm and its NaN / Inf test: the sum
+is finite exactly when every entry is (barring overflow of the sum itself, which the exact
+path of `gradcheck.monitor.stats` then resolves). Arguments are validated here, once: an
+array given as None or as something non-numeric is refused with a named error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from gradcheck.errors import InvalidTypeError
+from gradcheck.monitor.stats import as_float_array, sample_indices, squared_norm
+
+ARRAY_ARGS = ("activations", "preactivations", "gradients", "params")
+
+
+def _refuse(kind: str, name: str, value: object, why: str) -> InvalidTypeError:
+    return InvalidTypeError(
+        f"`{kind}[{name!r}]` must be a numeric array; got {why}. Pass the layer's ndarray "
+        f"(e.g. `{kind}={{{name!r}: a}}` with `a` a float array), or leave the name out."
+    )
+
+
+def as_array(kind: str, name: str, value: object) -> np.ndarray:
+    """Return `value` as a real float array, or raise a named error (None, text, objects)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value
+    if value is None:
+        raise _refuse(kind, name, value, "None")
+    array = value if isinstance(value, np.ndarray) else None
+    if array is None:
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError):
+            raise _refuse(kind, name, value, type(value).__name__) from None
+    if array.dtype.kind not in "fiucb":
+        raise _refuse(kind, name, value, f"{type(value).__name__} of dtype {array.dtype}")
+    return as_float_array(array)
+
+
+_F64 = np.dtype(np.float64)
+
+
+def _squared_norm(array: np.ndarray) -> float:
+    if array.dtype == _F64 and array.size <= 8192:
+        flat = array.reshape(-1)
+        return flat.dot(flat)  # a numpy float64 (a float): no conversion needed
+    return squared_norm(array.reshape(-1))
+
+
+def squared_norms(arrays: list[np.ndarray]) -> tuple[list[float], bool]:
+    """Return each array's squared norm and whether any is not finite.
+
+    Not finite: a NaN / Inf, or a sum that overflowed (the exact path tells them apart).
+    """
+    out = [_squared_norm(array) for array in arrays]
+    return out, not math.isfinite(sum(out))
+
+
+def _large(value: np.ndarray, kind: str, name: str) -> tuple[float, float]:
+    """Return a sum and an estimated squared norm of a large array, in one summing pass.
+
+    The sum is finite exactly when every entry is (barring overflow); the squared norm
+    comes from a fixed sample.
+    """
+    flat = as_array(kind, name, value).reshape(-1)
+    idx = sample_indices(flat.size, _SAMPLE, 0)
+    part = flat[idx].astype(np.float64, copy=False)
+    return float(np.add.reduce(flat)), part.dot(part) * (flat.size / part.size)
+
+
+_SAMPLE = 2048
+
+
+def all_finite(mappings: dict[str, Mapping]) -> tuple[bool, float]:
+    """Return whether every array is finite, and the squared norm of all the gradients.
+
+    Each array is read in full (an array given under two names is read twice); the
+    gradients' norm is estimated from a sample for arrays above 8192 entries. None and
+    non-numeric arrays are refused as by `Scan`.
+    """
+    total = gradients = 0.0
+    for kind in ARRAY_ARGS:  # the check of every step: as few operations as possible
+        for name, value in mappings[kind].items():
+            if value.__class__ is np.ndarray and value.dtype is _F64 and value.size <= 8192:
+                flat = value.reshape(-1)
+                total += flat.dot(flat)
+            elif value.__class__ is np.ndarray and value.size > 8192:
+                # One summing pass: finite exactly when every entry is (a sum that
+                # overflows is resolved by the exact path); the norm from a sample.
+                whole, estimate = _large(value, kind, name)
+                total += estimate if kind == "gradients" else 0.0
+                if not math.isfinite(whole):
+                    return False, math.nan
+            else:
+                total += _squared_norm(as_array(kind, name, value))
+        if kind == "gradients":
+            gradients, total = total, 0.0
+    return math.isfinite(total + gradients), float(gradients)
+
+
+class Scan:
+    """The arrays of one call to ``observe``, validated, with their squared norms.
+
+    Attributes: ``index`` (kind -> {name: position}), ``arrays`` (distinct float arrays),
+    ``sumsq`` (their squared norms), ``bad`` (some array is not finite), ``axis`` (the batch
+    axis of the 2-D forward arrays, see `gradcheck.monitor.layout.batch_axis`).
+    """
+
+    __slots__ = ("arrays", "axis", "bad", "index", "sumsq")
+
+    def __init__(self, mappings: dict[str, Mapping], *, loss_bad: bool = False) -> None:
+        index: dict[str, dict[str, int]] = {}
+        seen: dict[int, int] = {}
+        arrays: list[np.ndarray] = []
+        sumsq: list[float] = []
+        for kind in ARRAY_ARGS:  # one tight loop: this runs at every step
+            names = index[kind] = {}
+            for name, value in mappings[kind].items():
+                position = seen.get(id(value))
+                if position is None:
+                    position = seen[id(value)] = names[name] = len(arrays)
+                    if value.__class__ is np.ndarray and value.dtype is _F64 and value.size <= 8192:
+                        flat = value.reshape(-1)  # the usual case, inline
+                        arrays.append(value)
+                        sumsq.append(flat.dot(flat))
+                        continue
+                    array = as_array(kind, name, value)
+                    arrays.append(array)
+                    sumsq.append(_squared_norm(array))
+                names[name] = position
+        self.index, self.arrays, self.sumsq = index, arrays, sumsq
+        self.bad = loss_bad or not math.isfinite(sum(sumsq))
+        self.axis: int | None = 0
+
+    def gradient_sumsq(self) -> float:
+        """Return the squared norm of all the gradients."""
+        return float(sum(self.sumsq[i] for i in self.index["gradients"].values()))
+
+    def named(self, kind: str) -> dict[str, np.ndarray]:
+        """Return name -> array for one kind of argument."""
+        return {name: self.arrays[i] for name, i in self.index[kind].items()}
+
+    def names(self) -> list[str]:
+        """Every name given, in argument order."""
+        return [name for names in self.index.values() for name in names]
