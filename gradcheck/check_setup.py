@@ -54,6 +54,8 @@ class Setup(NamedTuple):
     evaluated_dtype: str
     notes: list
     others: list  # further evaluators (trial in float64, complex) for the count
+    precision: str = "float64"  # the working precision the error model assumes
+    precision_reason: str = ""
 
     @property
     def n_evaluations(self) -> int:

@@ -19,6 +19,7 @@ LAYERS = {
     "numeric": 1,
     "check": 2,
     "check_setup": 2,
+    "check_report": 2,
     "results": 2,
     "diagnose": 2,
     "diagnose_patterns": 2,

@@ -50,6 +50,7 @@ class EntryEstimate(NamedTuple):
     numeric: np.ndarray
     allowed: np.ndarray
     kink: np.ndarray
+    undecided: np.ndarray | None = None  # every step left the loss's domain
 
 
 class _Level(NamedTuple):

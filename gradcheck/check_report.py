@@ -1,0 +1,238 @@
+"""From the sweep's arrays to a report: per-entry verdicts, the three outcomes, the floor.
+
+An entry is certified when its discrepancy is inside the error model, failed when it is
+outside, and not certified when it is a kink or every step left the loss's domain. A
+parameter is **failed** when an entry failed (or its gradient changes between calls),
+**inconclusive** when the numbers cannot decide (most checked entries are kinks, a probe
+left the domain, or the check cannot see an entry error of ``CERTIFY_LIMIT``), and
+**passed** otherwise. Its *detection floor* is the smallest relative error in one entry
+that the check would have caught.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradcheck.diagnose import diagnose
+from gradcheck.errors import at_path
+from gradcheck.numeric.sweep import LeafResult
+from gradcheck.results import REL_FLOOR, Failure, GradientReport, Inconclusive, ParamSummary
+
+MAX_SCATTER = 200
+#: A check that cannot see a single-entry relative error of this size certifies nothing.
+CERTIFY_LIMIT = 0.01
+#: A parameter whose checked entries are more than this fraction kinks is not certified.
+KINK_MAJORITY = 0.5
+_TINY = 1e-300
+
+
+class _Verdict(NamedTuple):
+    error: np.ndarray
+    allowed: np.ndarray
+    failed: np.ndarray
+    decided: np.ndarray  # neither a kink nor out of the domain
+
+
+def _verdict(result: LeafResult, rtol: float | None, atol: float | None) -> _Verdict:
+    a, n = result.analytic, result.numeric
+    with np.errstate(invalid="ignore"):
+        error = np.abs(a - n)
+    allowed = result.allowed
+    if rtol is not None or atol is not None:
+        allowed = (atol or 0.0) + (rtol or 0.0) * np.maximum(np.abs(a), np.abs(n))
+    decided = ~result.kink & ~_undecided(result)
+    failed = ~(error <= allowed) & decided
+    return _Verdict(error, np.broadcast_to(allowed, error.shape), failed, decided)
+
+
+def _undecided(result: LeafResult) -> np.ndarray:
+    if result.undecided is None:
+        return np.zeros(result.indices.shape, dtype=bool)
+    return result.undecided
+
+
+def _denominators(result: LeafResult, scale: float) -> np.ndarray:
+    a, n = np.abs(result.analytic), np.abs(np.nan_to_num(result.numeric))
+    return np.maximum(np.maximum(a, n), max(REL_FLOOR * scale, _TINY))
+
+
+def _param_scale(analytic: np.ndarray, result: LeafResult) -> float:
+    numeric = result.numeric[np.isfinite(result.numeric)]
+    largest = float(np.max(np.abs(np.nan_to_num(analytic)), initial=0.0))
+    return max(largest, float(np.max(np.abs(numeric), initial=0.0)))
+
+
+class _Measures(NamedTuple):
+    max_rel: float
+    floor: float
+
+
+def _measures(result: LeafResult, verdict: _Verdict, scale: float) -> _Measures:
+    """Per-entry relative error (worst) and detection floor of one parameter."""
+    if result.indices.size:
+        denom = _denominators(result, scale)
+        rel = np.where(verdict.decided, verdict.error / denom, 0.0)
+        floor = np.where(verdict.decided, verdict.allowed / denom, np.nan)
+        worst = float(np.max(rel, initial=0.0)) if verdict.decided.any() else float("nan")
+        return _Measures(worst, float(np.nanmax(floor)) if verdict.decided.any() else np.nan)
+    probes = [p for p in result.probes if np.isfinite(p.discrepancy)]
+    if not probes:
+        return _Measures(float("nan"), float("nan"))
+    unit = max(REL_FLOOR * scale, _TINY)
+    worst = max(abs(p.discrepancy) / max(abs(p.numeric), abs(p.analytic), unit) for p in probes)
+    return _Measures(float(worst), float(min(p.allowed for p in probes) / unit))
+
+
+def _failures(path: str, shape: tuple, result: LeafResult, verdict: _Verdict) -> list[Failure]:
+    rows = np.flatnonzero(verdict.failed)
+    return [
+        Failure(
+            path, tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
+            float(result.analytic[r]), float(result.numeric[r]), float(verdict.error[r]),
+            float(verdict.allowed[r]), float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+def _scatter(result: LeafResult, verdict: _Verdict) -> dict:
+    order = np.argsort(~verdict.failed, kind="stable")[:MAX_SCATTER]
+    return {"analytic": result.analytic[order].tolist(), "numeric": result.numeric[order].tolist()}
+
+
+def _full_arrays(setup, results: dict, verdicts: dict) -> tuple[dict, dict, dict]:
+    numeric, checked, failed = {}, {}, {}
+    for path, result in results.items():
+        shape = setup.analytic[path].shape
+        numeric[path] = np.full(shape, np.nan)
+        checked[path] = np.zeros(shape, dtype=bool)
+        failed[path] = np.zeros(shape, dtype=bool)
+        numeric[path].reshape(-1)[result.indices] = result.numeric
+        checked[path].reshape(-1)[result.indices] = verdicts[path].decided
+        failed[path].reshape(-1)[result.indices] = verdicts[path].failed
+    return numeric, checked, failed
+
+
+def _diagnoses(args, setup, results: dict, verdicts: dict) -> list:
+    if not any(v.failed.any() for v in verdicts.values()):
+        return list(setup.accumulation)
+    numeric, checked, failed = _full_arrays(setup, results, verdicts)
+    params = {path: np.real(leaf).astype(float) for path, leaf in setup.copy.leaves.items()}
+    found = diagnose(
+        setup.analytic, numeric, params, checked=checked, failed=failed,
+        batch_size=args.batch_size,
+    )  # fmt: skip
+    return list(setup.accumulation) + list(found)
+
+
+def _mode(args) -> str:
+    if args.directions is not None:
+        return "directional"
+    return "sample" if args.sample is not None else "full"
+
+
+def _coarse_advice(precision: str) -> str:
+    if precision != "float64" and precision != "longdouble":
+        return (
+            f"The loss is computed in {precision}: compute and return it in float64 (or "
+            f"return np.{precision} and check in float64 parameters)"
+        )
+    return (
+        "The loss is too noisy (rounded or quantized values) for any step: return it "
+        "unrounded, in float64, or pass `rtol`/`atol` to accept a coarser check"
+    )
+
+
+def _inconclusive(path: str, result: LeafResult, verdict: _Verdict, ctx: dict) -> list:
+    """Why `path` cannot be certified (empty when it can)."""
+    items = []
+    checked = result.indices.size
+    out = int(_undecided(result).sum())
+    if out or result.out_of_domain:
+        items.append(Inconclusive(
+            path, f"{out or 'the'} probe(s) left the loss's domain at every step "
+            "(the loss was not finite at perturbed points)",
+            "Check at a point farther from the edge of the loss's domain (e.g. log near 0) "
+            "or pass a smaller `eps`", out,
+        ))  # fmt: skip
+    kinks = int(result.kink.sum())
+    if checked and kinks > KINK_MAJORITY * checked and verdict.decided.sum() < kinks:
+        items.append(Inconclusive(
+            path, f"{kinks} of {checked} checked entries look non-differentiable (one-sided "
+            "derivatives disagree); a rounded or low-precision loss looks like this too",
+            _coarse_advice(ctx["precision"]) + "; or check at a point away from the corners",
+            kinks,
+        ))  # fmt: skip
+    floor = ctx["floor"]
+    if ctx["model"] and not items and floor == floor and floor > CERTIFY_LIMIT:
+        items.append(Inconclusive(
+            path, f"this check can only see entry errors above {floor:.1%} (the loss's "
+            f"rounding in {ctx['precision']} is too large for any step)",
+            _coarse_advice(ctx["precision"]), int(verdict.decided.sum()),
+        ))  # fmt: skip
+    return items
+
+
+def _status(failed: bool, items: list) -> str:
+    if failed:
+        return "failed"
+    return "inconclusive" if items else "passed"
+
+
+def _param(args, setup, path: str, result: LeafResult, verdict: _Verdict):
+    """Return the summary and the inconclusive items of one parameter."""
+    shape = setup.analytic[path].shape
+    scale = _param_scale(setup.analytic[path], result)
+    measures = _measures(result, verdict, scale)
+    model = args.rtol is None and args.atol is None
+    ctx = {"precision": setup.precision, "floor": measures.floor, "model": model}
+    items = _inconclusive(path, result, verdict, ctx)
+    accumulating = any(d.path == path for d in setup.accumulation)
+    unresolved = result.directional_failed and not verdict.failed.any()
+    failed = bool(verdict.failed.any()) or unresolved or accumulating
+    status = _status(failed, items)
+    checked = result.indices.size if args.directions is None else int(np.prod(shape))
+    summary = ParamSummary(
+        path, shape, status == "passed", measures.max_rel, checked, int(verdict.failed.sum()),
+        status=status, detection_floor=measures.floor,
+    )  # fmt: skip
+    return summary, items, unresolved
+
+
+def build_report(args, setup, results: dict) -> GradientReport:
+    """Turn the sweep's arrays into verdicts, failures, summaries and diagnoses."""
+    verdicts = {path: _verdict(r, args.rtol, args.atol) for path, r in results.items()}
+    notes = list(setup.notes)
+    summaries, failures, kinks, scatter, inconclusive = {}, [], [], {}, []
+    for path, result in results.items():
+        shape, verdict = setup.analytic[path].shape, verdicts[path]
+        failures += _failures(path, shape, result, verdict)
+        summaries[path], items, unresolved = _param(args, setup, path, result, verdict)
+        inconclusive += items
+        if unresolved:
+            notes.append(
+                f"a directional check of {at_path(path)} failed, but no single entry "
+                "could be confirmed wrong: run a full check of this parameter"
+            )
+        kinks += [(path, tuple(int(i) for i in np.unravel_index(k, shape)))
+                  for k in result.indices[result.kink]]  # fmt: skip
+        scatter[path] = _scatter(result, verdict)
+    failures.sort(key=lambda f: -f.ratio if np.isfinite(f.ratio) else -np.inf)
+    passed = all(s.status == "passed" for s in summaries.values()) and not setup.accumulation
+    rels = [s.max_rel_error for s in summaries.values() if s.max_rel_error == s.max_rel_error]
+    return GradientReport(
+        passed, max(rels, default=float("nan")), setup.n_evaluations, failures, summaries,
+        kinks, _diagnoses(args, setup, results, verdicts), args.method, _mode(args),
+        setup.dtype, setup.evaluated_dtype, notes, scatter, inconclusive=inconclusive,
+        precision=setup.precision, precision_reason=setup.precision_reason,
+    )  # fmt: skip
+
+
+def describe(report: Any) -> str:
+    """Return one line saying what the report certifies (for assertion messages)."""
+    if report.status == "inconclusive":
+        what = "; ".join(str(item) for item in report.inconclusive)
+        return f"the gradient could not be certified: {what}"
+    return ""
