@@ -71,6 +71,8 @@ class _Measures(NamedTuple):
 
 def _measures(result: LeafResult, verdict: _Verdict, scale: float) -> _Measures:
     """Per-entry relative error (worst) and detection floor of one parameter."""
+    if scale == 0.0:  # an all-zero gradient: any error in an entry is 100% of the scale
+        return _Measures(0.0, float("nan"))
     if result.indices.size:
         denom = _denominators(result, scale)
         rel = np.where(verdict.decided, verdict.error / denom, 0.0)
@@ -168,7 +170,7 @@ def _inconclusive(path: str, result: LeafResult, verdict: _Verdict, ctx: dict) -
     floor = ctx["floor"]
     if ctx["model"] and not items and floor == floor and floor > CERTIFY_LIMIT:
         items.append(Inconclusive(
-            path, f"this check can only see entry errors above {floor:.1%} (the loss's "
+            path, f"this check can only see entry errors above {100 * floor:.3g}% (the loss's "
             f"rounding in {ctx['precision']} is too large for any step)",
             _coarse_advice(ctx["precision"]), int(verdict.decided.sum()),
         ))  # fmt: skip

@@ -40,7 +40,7 @@ class Evaluator:
     (3.0, 1)
     """
 
-    __slots__ = ("loss", "copy", "count", "_tree", "last_type")
+    __slots__ = ("loss", "copy", "count", "_tree", "last_type", "finite_only")
 
     def __init__(self, loss: Callable[[Any], Any], copy: PrivateCopy) -> None:
         self.loss = loss
@@ -48,6 +48,9 @@ class Evaluator:
         self.count = 0
         self._tree = None if copy._has_numbers else copy.tree
         self.last_type: type | None = None
+        #: Raise on a non-finite loss (at the checked point); False: return NaN (a perturbed
+        #: point outside the loss's domain, judged by the numerics).
+        self.finite_only = True
 
     def _call(self) -> Any:
         self.count += 1
@@ -60,6 +63,8 @@ class Evaluator:
         if type(value) in _FAST_TYPES and value - value == 0.0:
             return float(value)
         self.last_type = type(value)
+        if not self.finite_only and _non_finite_number(value):
+            return float("nan")
         return check_scalar_loss(value)
 
     def complex_value(self) -> complex:
@@ -67,12 +72,21 @@ class Evaluator:
         value = self._call()
         array = np.asarray(value)
         if array.size != 1 or not np.isfinite(array).all():
+            if not self.finite_only and _non_finite_number(value):
+                return complex(float("nan"), float("nan"))
             check_scalar_loss(value)
         return complex(array.reshape(()).item())
 
     def imag(self) -> float:
         """Return the imaginary part of the loss at the current (complex) point."""
         return self.complex_value().imag
+
+
+def _non_finite_number(value: Any) -> bool:
+    array = np.asarray(value)
+    return (
+        array.size == 1 and np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all()
+    )
 
 
 def entry_values(

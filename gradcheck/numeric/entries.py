@@ -36,6 +36,7 @@ class Context(NamedTuple):
     on_entry: Callable[[], None] | None = None
     param_scale: float = 0.0  # largest |analytic| of the parameter being probed
     tiny_analytic: float = 0.0  # smallest subnormal of the analytic gradient's dtype
+    step_dtype: np.dtype | None = None  # the working precision (steps are tuned for it)
 
 
 def with_scale(ctx: Context, analytic: np.ndarray) -> Context:
@@ -58,14 +59,20 @@ class _Level(NamedTuple):
     coeff_norm: np.ndarray
     values: np.ndarray
     taken: np.ndarray
+    x: np.ndarray  # the entries' values (float)
 
 
 def _sigma(ctx: Context, *levels: _Level) -> np.ndarray:
-    """Per-entry loss noise: measured, of the largest value seen, or of the terms moved."""
-    largest = np.max([np.max(np.abs(lv.values), axis=1) for lv in levels], axis=0)
+    """Per-entry loss noise: measured, of the largest value seen, or of the terms moved.
+
+    When the loss works in a coarser precision than the parameters, it rounds the
+    perturbed entry itself: ``eps_f |x| G`` more (``x`` the entry, ``G`` the scale).
+    """
+    largest = np.nanmax([np.nanmax(np.abs(lv.values), axis=1) for lv in levels], axis=0)
     step = np.max([np.max(np.abs(lv.taken), axis=1) for lv in levels], axis=0)
     floor = est.step_noise(step, ctx.param_scale, ctx.eps_eval)
-    return np.maximum(np.maximum(ctx.sigma, ctx.eps_eval * largest), floor)
+    inputs = est.step_noise(levels[0].x, ctx.param_scale, ctx.eps_eval)
+    return np.maximum(np.maximum(ctx.sigma, ctx.eps_eval * largest), np.maximum(floor, inputs))
 
 
 def _level(ctx: Context, leaf: np.ndarray, indices: np.ndarray, h: np.ndarray, offsets, weights):
@@ -78,7 +85,10 @@ def _level(ctx: Context, leaf: np.ndarray, indices: np.ndarray, h: np.ndarray, o
     entry_values(ctx.evaluate, leaf, indices, perturbed, columns, values, ctx.on_entry)
     w = np.asarray(weights)
     hbar = taken @ w
-    return _Level(values @ w / hbar, np.sqrt(np.sum(w**2)) / np.abs(hbar), values, taken)
+    return _Level(
+        values @ w / hbar, np.sqrt(np.sum(w**2)) / np.abs(hbar), values, taken,
+        np.real(x).astype(float),
+    )  # fmt: skip
 
 
 def probe_entries(
@@ -120,7 +130,7 @@ def probe_entries(
     if method == "complex":
         return _complex_entries(ctx, leaf, indices, analytic)
     stencil = STENCILS[method]
-    h = entry_steps(leaf.reshape(-1)[indices], METHOD_ORDER[method], ctx.eps)
+    h = entry_steps(leaf.reshape(-1)[indices], METHOD_ORDER[method], ctx.eps, ctx.step_dtype)
     levels = [
         _level(ctx, leaf, indices, h, level_offsets(stencil, lv), stencil.weights)
         for lv in range(stencil.levels)
@@ -135,15 +145,60 @@ def probe_entries(
         norm = np.sqrt(sum((wl * lv.coeff_norm) ** 2 for wl, lv in zip(w, levels, strict=True)))
         trusted = _trusted(sigma, levels)
     allowed = est.allowed_error(error, est.rounding_bound(sigma, norm), a_rnd)
-    result = EntryEstimate(numeric, allowed, np.zeros(len(indices), dtype=bool))
-    suspicious = np.abs(numeric - analytic) > allowed
+    n = len(indices)
+    result = EntryEstimate(numeric, allowed, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+    outside = ~np.isfinite(numeric)
+    suspicious = (np.abs(numeric - analytic) > allowed) & ~outside
     if method == "central":  # wider stencils would flag mere curvature
-        suspicious |= _kink_candidates(ctx, levels[0])
+        suspicious |= _kink_candidates(ctx, levels[0]) & ~outside
     suspicious = np.flatnonzero(suspicious)
     if suspicious.size:
         first = levels[0] if method == "central" else None
-        _refine(ctx, leaf, indices, analytic, suspicious, first, result, trusted)
+        outside[suspicious] |= _refine(
+            ctx, leaf, indices, analytic, suspicious, first, result, trusted
+        )
+    _near_edge(ctx, leaf, indices, analytic, np.flatnonzero(outside), result)
     return result
+
+
+#: Step reductions tried, in turn, for an entry whose differences left the loss's domain.
+EDGE_SHRINK = 16.0 ** -np.arange(1, 7)
+
+
+def _near_edge(ctx, leaf, indices, analytic, rows, result) -> None:
+    """Re-difference entries whose steps left the domain with shorter and shorter steps.
+
+    Central differences at h and h/2 (measured truncation) with h shrunk 16x at a time
+    until every evaluation is finite, then further while the allowed error shrinks and
+    the new estimate agrees with the previous one within its error (the derivative
+    changes fast near an edge); an entry for which no step stays inside is undecided.
+    """
+    result.undecided[rows] = True
+    settled = rows[:0]
+    for shrink in EDGE_SHRINK:
+        if not (rows.size or settled.size):
+            return
+        if settled.size:
+            settled = _shorter(ctx, leaf, indices, analytic, settled, result, shrink)
+        if rows.size:
+            outside = _refine(ctx, leaf, indices, analytic, rows, None, result, None, shrink)
+            result.undecided[rows[~outside]] = False
+            settled = np.union1d(settled, rows[~outside]).astype(np.intp)
+            rows = rows[outside]
+
+
+def _shorter(ctx, leaf, indices, analytic, rows, result, shrink) -> np.ndarray:
+    """Try `rows` at a shorter step; keep it where it is better; return rows to go on with."""
+    before = EntryEstimate(*(np.copy(part) for part in result))
+    outside = _refine(ctx, leaf, indices, analytic, rows, None, result, None, shrink)
+    better = (
+        ~outside
+        & (result.allowed[rows] < before.allowed[rows])
+        & (np.abs(result.numeric[rows] - before.numeric[rows]) <= before.allowed[rows])
+    )
+    for part, old in zip(result, before, strict=True):
+        part[rows[~better]] = old[rows[~better]]
+    return rows[better]
 
 
 def _trusted(sigma: np.ndarray, levels: list[_Level]) -> np.ndarray:
@@ -153,21 +208,36 @@ def _trusted(sigma: np.ndarray, levels: list[_Level]) -> np.ndarray:
     return est.asymptotic(d[0] - d[1], d[1] - d[2], 4 * (rnd[0] + 2 * rnd[1] + rnd[2]))
 
 
-def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None) -> None:
+def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None, shrink=1.0):
     """Central differences at h and h/2 on `rows`: measured truncation and the kink test.
 
     The verdict of these entries then rests on the central estimate and its measured
     truncation error (a Richardson or one-sided stencil that straddles a nearby kink
     cannot certify an entry; the short central one can), except where a `trusted`
     Richardson estimate agrees with it: then Richardson's own, tighter, error stands.
+    Returns where an evaluation was not finite (the step left the loss's domain); those
+    rows are left as they were.
     """
     sub = indices[rows]
-    h = entry_steps(leaf.reshape(-1)[sub], 2, ctx.eps)
+    h = shrink * entry_steps(leaf.reshape(-1)[sub], 2, ctx.eps, ctx.step_dtype)
     if first is None:
         coarse = _level(ctx, leaf, sub, h, _CENTRAL.offsets, _CENTRAL.weights)
     else:
         coarse = _Level(*(part[rows] for part in first))
     fine = _level(ctx, leaf, sub, h, level_offsets(_CENTRAL, 1), _CENTRAL.weights)
+    outside = ~(np.isfinite(coarse.numeric) & np.isfinite(fine.numeric))
+    if outside.any():
+        inside = ~outside
+        if inside.any():
+            part = lambda lv: _Level(*(p[inside] for p in lv))  # noqa: E731
+            _settle(ctx, analytic, rows[inside], part(coarse), part(fine), result, trusted)
+        return outside
+    _settle(ctx, analytic, rows, coarse, fine, result, trusted)
+    return outside
+
+
+def _settle(ctx, analytic, rows, coarse: _Level, fine: _Level, result, trusted) -> None:
+    """Verdict inputs of `rows` from central differences at h and h/2 (see _refine)."""
     result.kink[rows] = _kinks(ctx, coarse, fine)
     a = analytic[rows]
     trunc = est.truncation(coarse.numeric - a, fine.numeric - a, 2)
@@ -179,7 +249,7 @@ def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None) -> 
     # trusted Richardson estimate keeps its own error estimate
     primary = result.numeric[rows]
     distance = np.abs(primary - coarse.numeric)
-    keep = distance <= allowed
+    keep = distance <= allowed  # False where the primary estimate is not finite
     own = keep & (trusted[rows] if trusted is not None else False)
     result.numeric[rows] = np.where(keep, primary, coarse.numeric)
     result.allowed[rows] = np.where(

@@ -35,8 +35,13 @@ def base_step(dtype: np.dtype | type, order: int, eps: float | None = None) -> f
     return dtype_eps(dtype) ** (1.0 / (order + 1))
 
 
-def entry_steps(x: np.ndarray, order: int, eps: float | None = None) -> np.ndarray:
+def entry_steps(
+    x: np.ndarray, order: int, eps: float | None = None, dtype: np.dtype | None = None
+) -> np.ndarray:
     """Return the nominal step of every entry of `x`: ``base * max(1, |x|)``.
+
+    `dtype` is the working precision (default: that of `x`); a loss computed in float32
+    from float64 parameters needs float32's step.
 
     Examples
     --------
@@ -45,7 +50,7 @@ def entry_steps(x: np.ndarray, order: int, eps: float | None = None) -> np.ndarr
     array([0.001, 0.1  ])
     """
     x = np.asarray(x)
-    base = base_step(x.real.dtype, order, eps)
+    base = base_step(x.real.dtype if dtype is None else dtype, order, eps)
     return base * np.maximum(1.0, np.abs(x.real))
 
 
