@@ -183,8 +183,8 @@ def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, eps, rng, dtype) -> flo
         if np.isfinite(values).all() and not est.resolves_rounding(values):
             values = _line_values(ev, leaf, direction, h * shrink, NOISE_STRETCH)
         if np.isfinite(values).all():
-            return est.measure_noise(values, NOISE_LINE)
-    return 0.0  # no finite line: the noise model rests on eps * |f| and the step floor
+            return est.measure_noise(values, NOISE_LINE), values
+    return 0.0, values  # no finite line: the noise model rests on eps * |f| and the floor
 
 
 def _precision_values(ev: Evaluator, copy: tr.PrivateCopy, rng) -> np.ndarray:
@@ -196,7 +196,7 @@ def _precision_values(ev: Evaluator, copy: tr.PrivateCopy, rng) -> np.ndarray:
     return np.array(support_values(ev, leaf, np.arange(flat.size), rows), dtype=float)
 
 
-def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng) -> prec.Precision:
+def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng):
     """Return the coarsest of the parameters', the loss's and the gradient's precision."""
     native = np.result_type(*[leaf.dtype for leaf in args.leaves.values()])
     params = prec.Precision(np.dtype(native), f"the parameters are {prec.dtype_name(native)}")
@@ -207,7 +207,7 @@ def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng) -> pre
     flat_x = np.concatenate([np.real(v).reshape(-1) for v in args.leaves.values()])
     flat_g = np.concatenate([g.reshape(-1) for g in analytic.values()])
     gradient = prec.of_gradient(np.dtype(analytic_dtype), flat_g, flat_x.astype(float))
-    return prec.coarsest(params, loss, gradient)
+    return prec.coarsest(loss, gradient), prec.coarsest(params, gradient), values
 
 
 def prepare(args) -> Setup:
@@ -221,18 +221,26 @@ def prepare(args) -> Setup:
     analytic, accumulation, analytic_dtype = _analytic(args, copy)
     _check_mutation(copy, originals, "grad")
     rng = np.random.default_rng(args.seed)
-    working = _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng)
+    working, analytic_prec, seen = _working_precision(
+        args, copy, ev, analytic, analytic_dtype, f0, rng
+    )
     eps_eval = dtype_eps(working.dtype)
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
-    measured = _measured_noise(ev, copy, args.eps, rng, working.dtype)
+    measured, line = _measured_noise(ev, copy, args.eps, rng, working.dtype)
+    q = prec.quantum(np.concatenate([seen, line]), eps_eval)
+    if q:
+        working = working._replace(
+            reason=f"{working.reason}; its values are rounded to multiples of {q:.3g}"
+        )
     scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
-    sigma = est.loss_noise(np.array([f0]), eps_eval, measured, working.dtype)
+    sigma = est.loss_noise(np.array([f0]), eps_eval, max(measured, q / 2), working.dtype)
     tiny = float(np.finfo(analytic_dtype).smallest_subnormal)
     ctx = Context(
-        ev, f0, sigma, max(eps_eval, dtype_eps(analytic_dtype)), args.eps, gradient_scale=scale,
+        ev, f0, sigma, dtype_eps(analytic_prec.dtype), args.eps, gradient_scale=scale,
         eps_eval=eps_eval, tiny_analytic=tiny, step_dtype=working.dtype,
     )  # fmt: skip
-    if working.dtype != np.dtype(evaluated):
+    working = prec.coarsest(working, analytic_prec)
+    if working.dtype != np.dtype(evaluated) or q:
         notes.append(f"assumed {prec.dtype_name(working.dtype)} precision: {working.reason}")
     setup = Setup(
         copy, copy.leaves, ev, ctx, analytic, accumulation, originals,

@@ -158,7 +158,44 @@ def probe_entries(
             ctx, leaf, indices, analytic, suspicious, first, result, trusted
         )
     _near_edge(ctx, leaf, indices, analytic, np.flatnonzero(outside), result)
+    if ctx.eps is None:
+        _adapt(ctx, leaf, indices, analytic, result)
     return result
+
+
+#: An entry whose allowed error exceeds this fraction of its size (at least a tenth of the
+#: parameter's scale) is re-differenced at other steps (see :func:`_adapt`).
+ADAPT_TARGET = 1e-3
+#: Step factors tried by :func:`_adapt`, in turn: longer steps first (rounding-dominated
+#: errors shrink as 1/h), then shorter ones (truncation-dominated errors shrink as h**2).
+ADAPT_FACTORS = ((8.0, 64.0, 512.0), (0.125, 0.125**2, 0.125**3))
+
+
+def _poor(ctx: Context, analytic, result) -> np.ndarray:
+    scale = max(ctx.param_scale, float(np.max(np.abs(np.nan_to_num(result.numeric)), initial=0)))
+    size = np.maximum(
+        np.maximum(np.abs(analytic), np.abs(np.nan_to_num(result.numeric))), 0.1 * scale
+    )
+    poor = result.allowed > ADAPT_TARGET * size
+    return np.flatnonzero(poor & ~result.undecided & (size > 0))
+
+
+def _adapt(ctx, leaf, indices, analytic, result) -> None:
+    """Choose a better step for entries whose error bound is poor (Press et al. §5.7).
+
+    The default step balances truncation and rounding for a typical function; when the
+    loss's terms cancel, the parameter enters multiplied by a large factor, or the loss
+    works in float32, the balance lies elsewhere. Each poor entry is re-differenced
+    (central at h and h/2: measured truncation, kink test) at longer, then shorter steps;
+    a step is kept only where its allowed error is smaller and its estimate agrees with
+    the previous one within that one's allowed error.
+    """
+    for factors in ADAPT_FACTORS:
+        rows = _poor(ctx, analytic, result)
+        for factor in factors:
+            if not rows.size:
+                break
+            rows = _shorter(ctx, leaf, indices, analytic, rows, result, factor)
 
 
 #: Step reductions tried, in turn, for an entry whose differences left the loss's domain.
@@ -237,8 +274,14 @@ def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None, shr
 
 
 def _settle(ctx, analytic, rows, coarse: _Level, fine: _Level, result, trusted) -> None:
-    """Verdict inputs of `rows` from central differences at h and h/2 (see _refine)."""
+    """Verdict inputs of `rows` from central differences at h and h/2 (see _refine).
+
+    A kink is never a failure, but it certifies the entry only when the analytic
+    derivative lies between the one-sided ones (a subgradient, as ReLU'(0) = 0 is);
+    otherwise the entry is undecided (a rounded loss also looks like kinks everywhere).
+    """
     result.kink[rows] = _kinks(ctx, coarse, fine)
+    result.undecided[rows] = result.kink[rows] & ~_brackets(ctx, coarse, fine, analytic[rows])
     a = analytic[rows]
     trunc = est.truncation(coarse.numeric - a, fine.numeric - a, 2)
     rounding = est.rounding_bound(_sigma(ctx, coarse, fine), coarse.coeff_norm + fine.coeff_norm)
@@ -263,6 +306,21 @@ def _one_sided_gap(ctx: Context, level: _Level) -> tuple[np.ndarray, np.ndarray]
     backward = (ctx.f0 - level.values[:, 0]) / -minus
     noise = np.sqrt(1 / plus**2 + (1 / plus - 1 / minus) ** 2 + 1 / minus**2)
     return forward - backward, noise
+
+
+def _one_sided(ctx: Context, level: _Level) -> tuple[np.ndarray, np.ndarray]:
+    minus, plus = level.taken[:, 0], level.taken[:, 1]
+    return (ctx.f0 - level.values[:, 0]) / -minus, (level.values[:, 1] - ctx.f0) / plus
+
+
+def _brackets(ctx: Context, coarse: _Level, fine: _Level, analytic: np.ndarray) -> np.ndarray:
+    """Where `analytic` lies between the one-sided derivatives (within their errors)."""
+    (bc, fc), (bf, ff) = _one_sided(ctx, coarse), _one_sided(ctx, fine)
+    h = np.minimum(np.abs(fine.taken[:, 0]), np.abs(fine.taken[:, 1]))
+    rounding = est.rounding_bound(_sigma(ctx, coarse, fine), 2 * np.sqrt(2) / h)
+    tol = est.allowed_error(np.abs(bc - bf) + np.abs(fc - ff), rounding)
+    low, high = np.minimum(bf, ff) - tol, np.maximum(bf, ff) + tol
+    return (analytic >= low) & (analytic <= high)
 
 
 def _kink_candidates(ctx: Context, level: _Level) -> np.ndarray:

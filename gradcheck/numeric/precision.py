@@ -89,3 +89,36 @@ def of_gradient(declared: np.dtype, gradient: np.ndarray, params: np.ndarray) ->
                 found, f"every entry of the gradient is exactly a {name} (computed in {name})"
             )
     return Precision(declared, f"the gradient is {dtype_name(declared)}")
+
+
+def quantum(values: np.ndarray, eps: float) -> float:
+    """Return the spacing of a rounded (quantized) loss's values, 0 when it is not rounded.
+
+    A loss rounded to multiples of ``q`` (``round(f, 4)``, fixed point, a histogram count)
+    returns values whose differences are all integer multiples of ``q``, with ``q`` far
+    above the float rounding of the values themselves. Its rounding noise is then about
+    ``q``, whatever the float precision says.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> quantum(np.array([0.25, 0.5, 0.5, 1.5, 0.75, 2.25]), 2.2e-16)
+    0.25
+    >>> quantum(np.array([0.1, 0.3, 0.35, 0.71, 0.9]), 2.2e-16)
+    0.0
+    """
+    seen = np.asarray(values, dtype=np.float64)[np.isfinite(values)]
+    finite = np.unique(seen)
+    if finite.size < 2:
+        return 0.0
+    gaps = np.diff(finite)
+    few = seen.size >= 16 and finite.size <= 4  # many points, a handful of levels
+    ulp = eps * float(np.max(np.abs(finite)))
+    for divisor in range(1, 17):  # the smallest gap may be several quanta
+        q = float(np.min(gaps)) / divisor
+        if q <= 64 * ulp or (gaps.size < 3 and not few):
+            return 0.0
+        multiples = gaps / q
+        if np.all(np.abs(multiples - np.round(multiples)) <= 1e-3 + 64 * ulp / q):
+            return q
+    return 0.0
