@@ -8,6 +8,8 @@ accumulation; user functions that mutate their inputs are reported by path.
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -16,7 +18,7 @@ import numpy as np
 from gradcheck import _validate as v
 from gradcheck import tree as tr
 from gradcheck._progress import Progress
-from gradcheck.check_report import build_report
+from gradcheck.check_report import build_report, describe
 from gradcheck.check_setup import Setup, prepare, recheck
 from gradcheck.errors import (
     GradientMismatch,
@@ -260,7 +262,10 @@ def check_gradient(
 
 
 def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) -> GradientReport:
-    """Like :func:`check_gradient`, but raise :class:`GradientMismatch` when it fails.
+    """Like :func:`check_gradient`, but raise :class:`GradientMismatch` unless it passed.
+
+    An inconclusive check raises too: its message starts with what could not be
+    certified and what to change (e.g. return the loss in float64).
 
     Examples
     --------
@@ -271,7 +276,8 @@ def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) 
     """
     report = check_gradient(loss, grad, params, **kwargs)
     if not report.passed:
-        error = GradientMismatch(str(report), report)
+        head = describe(report)
+        error = GradientMismatch(f"{head}\n{report}" if head else str(report), report)
         error.diagnoses = list(report.diagnoses)
         raise error
     return report
@@ -291,9 +297,27 @@ def _estimated_evaluations(args: CheckArgs) -> int:
     return per_entry[args.method] * sum(sizes)
 
 
+def _announce(args: CheckArgs, setup: Setup, total: int) -> None:
+    """Say what a large full check will cost before it starts (stderr, terminal or not)."""
+    entries = sum(leaf.size for leaf in args.leaves.values())
+    if args.directions is not None or args.sample is not None or entries <= ANNOUNCE_ENTRIES:
+        return
+    start = time.perf_counter()
+    setup.evaluator()
+    seconds = (time.perf_counter() - start) * total
+    print(
+        f"gradcheck: a full check of {entries} entries needs about {total} loss evaluations "
+        f"(~{seconds:.0f} s at this loss's speed); pass `sample=` or `directions=` for a "
+        "faster check.",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _sweep(args: CheckArgs, setup: Setup) -> dict[str, LeafResult]:
     rng = np.random.default_rng(args.seed)
     total = _estimated_evaluations(args)
+    _announce(args, setup, total)
     per_entry = EVALUATIONS[args.method]
     with Progress(total, "gradcheck", enabled=args.progress) as bar:
         ctx = setup.ctx._replace(on_entry=lambda: bar.update(per_entry))

@@ -150,7 +150,6 @@ def _coarse_advice(precision: str) -> str:
 def _inconclusive(path: str, result: LeafResult, verdict: _Verdict, ctx: dict) -> list:
     """Why `path` cannot be certified (empty when it can)."""
     items = []
-    checked = result.indices.size
     out = int((_undecided(result) & ~result.kink).sum())
     if out or result.out_of_domain:
         items.append(Inconclusive(

@@ -14,9 +14,12 @@ from gradcheck.results import Failure, GradientReport, ParamSummary
 TOP_KEYS = {
     "kind", "title", "passed", "max_rel_error", "n_evaluations", "method", "mode", "dtype",
     "evaluated_dtype", "notes", "params", "failures", "n_failures", "kinks", "diagnoses",
-    "scatter",
+    "scatter", "status", "inconclusive", "detection_floor", "precision",
 }  # fmt: skip
-PARAM_KEYS = {"path", "shape", "passed", "max_rel_error", "checked", "failed", "size"}
+PARAM_KEYS = {
+    "path", "shape", "passed", "max_rel_error", "checked", "failed", "size", "status",
+    "detection_floor",
+}  # fmt: skip
 FAILURE_KEYS = {"path", "index", "analytic", "numeric", "error", "tolerance", "ratio"}
 
 

@@ -30,7 +30,9 @@ def _mlp_grad(w):
     r = t.sum(axis=1) - _Y
     dz = (2 * r / len(_Y))[:, None] * (1 - t**2)
     du = _X.T @ dz
-    return np.concatenate([(du * w[6:12].reshape(1, 6)).sum(axis=1), (du * w[:6].reshape(6, 1)).sum(axis=0)])
+    return np.concatenate(
+        [(du * w[6:12].reshape(1, 6)).sum(axis=1), (du * w[:6].reshape(6, 1)).sum(axis=0)]
+    )
 
 
 def _p(seed, n, scale=1.0, shift=0.0):
@@ -41,30 +43,42 @@ PROBLEMS = {
     "sin": (lambda x: float(np.sum(np.sin(x))), np.cos, _p(1, 20)),
     "one_minus_cos_1e-4": (lambda x: float(np.sum(1 - np.cos(x))), np.sin, _p(2, 12, 1e-4)),
     "sin_1e3x": (
-        lambda x: float(np.sum(np.sin(1e3 * x))), lambda x: 1e3 * np.cos(1e3 * x), _p(3, 12)
+        lambda x: float(np.sum(np.sin(1e3 * x))),
+        lambda x: 1e3 * np.cos(1e3 * x),
+        _p(3, 12),
     ),
     "cancelling_terms": (
-        lambda x: float(_BIG + np.sum(x**3) - _BIG), lambda x: 3 * x**2, _p(4, 12)
+        lambda x: float(_BIG + np.sum(x**3) - _BIG),
+        lambda x: 3 * x**2,
+        _p(4, 12),
     ),
     "quadratic_form": (lambda x: float(x @ _Q @ x), lambda x: 2 * _Q @ x, _p(5, 12)),
     "logsumexp": (
-        lambda x: float(np.log(np.sum(np.exp(x)))), lambda x: np.exp(x) / np.sum(np.exp(x)),
+        lambda x: float(np.log(np.sum(np.exp(x)))),
+        lambda x: np.exp(x) / np.sum(np.exp(x)),
         _p(6, 16, 2.0),
     ),
     "rosenbrock": (
         lambda x: float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)),
-        lambda x: np.concatenate([[0.0], 200 * (x[1:] - x[:-1] ** 2)])
-        + np.concatenate([-400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1]), [0.0]]),
+        lambda x: (
+            np.concatenate([[0.0], 200 * (x[1:] - x[:-1] ** 2)])
+            + np.concatenate([-400 * x[:-1] * (x[1:] - x[:-1] ** 2) - 2 * (1 - x[:-1]), [0.0]])
+        ),
         _p(7, 10, 0.5, 1.0),
     ),
     "log1p_square": (
-        lambda x: float(np.sum(np.log1p(x**2))), lambda x: 2 * x / (1 + x**2), _p(8, 14, 3.0)
+        lambda x: float(np.sum(np.log1p(x**2))),
+        lambda x: 2 * x / (1 + x**2),
+        _p(8, 14, 3.0),
     ),
     "large_entries_sqrt": (
-        lambda x: float(np.sum(np.sqrt(x))), lambda x: 0.5 / np.sqrt(x), 1e3 + _p(9, 10, 100.0)
+        lambda x: float(np.sum(np.sqrt(x))),
+        lambda x: 0.5 / np.sqrt(x),
+        1e3 + _p(9, 10, 100.0),
     ),
     "exp_of_sum": (
-        lambda x: float(np.exp(np.sum(x))), lambda x: np.exp(np.sum(x)) * np.ones_like(x),
+        lambda x: float(np.exp(np.sum(x))),
+        lambda x: np.exp(np.sum(x)) * np.ones_like(x),
         _p(10, 8, 0.2),
     ),
     "tanh_net": (_mlp_loss, _mlp_grad, _p(11, 12)),
@@ -92,4 +106,6 @@ def tolerance_ratio(loss, grad, point, **kwargs) -> tuple[float, bool]:
     smooth = ~result.kink
     actual = np.max(np.abs(result.numeric - exact)[smooth])
     allowed = np.max(result.allowed[smooth])
-    return float(allowed / max(actual, 1e-300)), bool(np.all(np.abs(result.numeric - exact)[smooth] <= result.allowed[smooth]))
+    return float(allowed / max(actual, 1e-300)), bool(
+        np.all(np.abs(result.numeric - exact)[smooth] <= result.allowed[smooth])
+    )
