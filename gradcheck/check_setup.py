@@ -227,12 +227,15 @@ def prepare(args) -> Setup:
     eps_eval = dtype_eps(working.dtype)
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
     measured, line = _measured_noise(ev, copy, args.eps, rng, working.dtype)
-    q = prec.quantum(np.concatenate([seen, line]), eps_eval)
+    values = np.concatenate([seen, line])
+    q = prec.quantum(values, eps_eval)
+    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
+    if scale > 0 and np.unique(values[np.isfinite(values)]).size == 1:
+        q = np.inf  # the loss never moved, though the gradient says it should: too coarse
     if q:
         working = working._replace(
             reason=f"{working.reason}; its values are rounded to multiples of {q:.3g}"
         )
-    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
     sigma = est.loss_noise(np.array([f0]), eps_eval, max(measured, q / 2), working.dtype)
     tiny = float(np.finfo(analytic_dtype).smallest_subnormal)
     ctx = Context(

@@ -116,9 +116,9 @@ def quantum(values: np.ndarray, eps: float) -> float:
     ulp = eps * float(np.max(np.abs(finite)))
     for divisor in range(1, 17):  # the smallest gap may be several quanta
         q = float(np.min(gaps)) / divisor
-        if q <= 64 * ulp or (gaps.size < 3 and not few):
+        if q <= 1024 * ulp or (gaps.size < 3 and not few):
             return 0.0
         multiples = gaps / q
-        if np.all(np.abs(multiples - np.round(multiples)) <= 1e-3 + 64 * ulp / q):
+        if np.all(np.abs(multiples - np.round(multiples)) <= 1e-3 + 4 * ulp / q):
             return q
     return 0.0
