@@ -18,13 +18,14 @@ import numpy as np
 
 from gradcheck.diagnose import diagnose
 from gradcheck.errors import at_path
+from gradcheck.numeric import estimates as est
 from gradcheck.numeric.sweep import LeafResult
 from gradcheck.results import REL_FLOOR, Failure, GradientReport, Inconclusive, ParamSummary
 
 MAX_SCATTER = 200
 #: A check that cannot see a single-entry relative error of this size certifies nothing
-#: (float64 checks see ~1e-8; float32 ones ~1e-3, up to a few % on subnormal entries).
-CERTIFY_LIMIT = 0.05
+#: (float64 checks see ~1e-8 of an entry, float32 ones ~1e-3).
+CERTIFY_LIMIT = 0.01
 _TINY = 1e-300
 
 
@@ -67,26 +68,38 @@ def _param_scale(analytic: np.ndarray, result: LeafResult) -> float:
 class _Measures(NamedTuple):
     max_rel: float
     floor: float
+    loss_floor: float  # the floor without the analytic's own rounding (its dtype's limit)
 
 
-def _measures(result: LeafResult, verdict: _Verdict, scale: float, setup_f0: float) -> _Measures:
-    """Per-entry relative error (worst) and detection floor of one parameter."""
-    if scale == 0.0:  # an all-zero gradient: judged against the loss's own scale
-        unit = REL_FLOOR * max(abs(setup_f0), _TINY)
-        allowed = verdict.allowed[verdict.decided]
-        return _Measures(0.0, float(np.max(allowed, initial=0.0) / unit))
+def _nanmax(values: np.ndarray, where: np.ndarray) -> float:
+    return float(np.max(values[where])) if where.any() else float("nan")
+
+
+def _measures(result: LeafResult, verdict: _Verdict, scale: float, ctx) -> _Measures:
+    """Per-entry relative error (worst) and detection floors of one parameter."""
+    decided = verdict.decided
+    own = est.SAFETY * est.analytic_rounding(
+        result.analytic, ctx.eps_analytic, max(ctx.param_scale, scale), ctx.tiny_analytic
+    )
+    loss_part = np.maximum(verdict.allowed - own, 0.0)
+    if scale == 0.0:  # an all-zero gradient: judged against the tree's (or the loss's) scale
+        unit = REL_FLOOR * (ctx.gradient_scale or abs(ctx.f0))
+        if unit == 0.0:
+            return _Measures(0.0, float("nan"), float("nan"))
+        floor = _nanmax(verdict.allowed / unit, decided)
+        return _Measures(0.0, floor, _nanmax(loss_part / unit, decided))
     if result.indices.size:
         denom = _denominators(result, scale)
-        rel = np.where(verdict.decided, verdict.error / denom, 0.0)
-        floor = np.where(verdict.decided, verdict.allowed / denom, np.nan)
-        worst = float(np.max(rel, initial=0.0)) if verdict.decided.any() else float("nan")
-        return _Measures(worst, float(np.nanmax(floor)) if verdict.decided.any() else np.nan)
+        worst = _nanmax(verdict.error / denom, decided)
+        floor = _nanmax(verdict.allowed / denom, decided)
+        return _Measures(worst, floor, _nanmax(loss_part / denom, decided))
     probes = [p for p in result.probes if np.isfinite(p.discrepancy)]
     if not probes:
-        return _Measures(float("nan"), float("nan"))
+        return _Measures(float("nan"), float("nan"), float("nan"))
     unit = max(REL_FLOOR * scale, _TINY)
     worst = max(abs(p.discrepancy) / max(abs(p.numeric), abs(p.analytic), unit) for p in probes)
-    return _Measures(float(worst), float(min(p.allowed for p in probes) / unit))
+    floor = float(min(p.allowed for p in probes) / unit)
+    return _Measures(float(worst), floor, floor)
 
 
 def _failures(path: str, shape: tuple, result: LeafResult, verdict: _Verdict) -> list[Failure]:
@@ -170,7 +183,7 @@ def _inconclusive(path: str, result: LeafResult, verdict: _Verdict, ctx: dict) -
             _coarse_advice(ctx["precision"]) + "; or check at a point away from the corners",
             off,
         ))  # fmt: skip
-    floor = ctx["floor"]
+    floor = ctx["floor"]  # the analytic's own dtype limit is no reason to doubt the loss
     if ctx["model"] and not items and floor == floor and floor > CERTIFY_LIMIT:
         items.append(Inconclusive(
             path, f"this check can only see entry errors above {100 * floor:.3g}% (the loss's "
@@ -190,10 +203,9 @@ def _param(args, setup, path: str, result: LeafResult, verdict: _Verdict):
     """Return the summary and the inconclusive items of one parameter."""
     shape = setup.analytic[path].shape
     scale = _param_scale(setup.analytic[path], result)
-    unit = abs(setup.ctx.f0)  # the loss scale judges an all-zero gradient
-    measures = _measures(result, verdict, scale, unit)
+    measures = _measures(result, verdict, scale, setup.ctx)
     model = args.rtol is None and args.atol is None
-    ctx = {"precision": setup.precision, "floor": measures.floor, "model": model}
+    ctx = {"precision": setup.precision, "floor": measures.loss_floor, "model": model}
     items = _inconclusive(path, result, verdict, ctx)
     accumulating = any(d.path == path for d in setup.accumulation)
     unresolved = result.directional_failed and not verdict.failed.any()

@@ -197,7 +197,12 @@ def _precision_values(ev: Evaluator, copy: tr.PrivateCopy, rng) -> np.ndarray:
 
 
 def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng):
-    """Return the coarsest of the parameters', the loss's and the gradient's precision."""
+    """Return the loss's precision, the gradient's (or the parameters') and values seen.
+
+    The loss's precision sets the steps and the loss's rounding; the coarser of the
+    gradient's and the parameters' sets the analytic gradient's rounding (a gradient of
+    float32 parameters may have been computed in float32 and cast).
+    """
     native = np.result_type(*[leaf.dtype for leaf in args.leaves.values()])
     params = prec.Precision(np.dtype(native), f"the parameters are {prec.dtype_name(native)}")
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
@@ -207,7 +212,27 @@ def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng):
     flat_x = np.concatenate([np.real(v).reshape(-1) for v in args.leaves.values()])
     flat_g = np.concatenate([g.reshape(-1) for g in analytic.values()])
     gradient = prec.of_gradient(np.dtype(analytic_dtype), flat_g, flat_x.astype(float))
-    return prec.coarsest(loss, gradient), prec.coarsest(params, gradient), values
+    return loss, prec.coarsest(params, gradient), values
+
+
+def _quantum(values: np.ndarray, eps: float, probed_gradient: np.ndarray, f0: float) -> float:
+    """Return the loss's quantum (0: not rounded; inf: it never moved, though it should).
+
+    The probes moved the largest leaf by up to ``PRECISION_STEPS[0]`` relative; a loss
+    whose derivative there is ``G`` should have changed by ~``PRECISION_STEPS[0] * G``.
+    """
+    q = prec.quantum(values, eps)
+    expected = PRECISION_STEPS[0] * float(np.max(np.abs(probed_gradient), initial=0.0))
+    flat = np.unique(values[np.isfinite(values)]).size == 1
+    if not q and flat and expected > 1e3 * eps * max(abs(f0), 1e-300):
+        return float("inf")
+    return q
+
+
+def _quantum_reason(q: float) -> str:
+    if np.isinf(q):
+        return "its value never changed along probes that should have moved it"
+    return f"its values are rounded to multiples of {q:.3g}"
 
 
 def prepare(args) -> Setup:
@@ -228,14 +253,10 @@ def prepare(args) -> Setup:
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
     measured, line = _measured_noise(ev, copy, args.eps, rng, working.dtype)
     values = np.concatenate([seen, line])
-    q = prec.quantum(values, eps_eval)
-    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
-    if scale > 0 and np.unique(values[np.isfinite(values)]).size == 1:
-        q = np.inf  # the loss never moved, though the gradient says it should: too coarse
+    q = _quantum(values, eps_eval, analytic[_largest(copy.leaves)], f0)
     if q:
-        working = working._replace(
-            reason=f"{working.reason}; its values are rounded to multiples of {q:.3g}"
-        )
+        working = working._replace(reason=f"{working.reason}; {_quantum_reason(q)}")
+    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
     sigma = est.loss_noise(np.array([f0]), eps_eval, max(measured, q / 2), working.dtype)
     tiny = float(np.finfo(analytic_dtype).smallest_subnormal)
     ctx = Context(
