@@ -24,8 +24,9 @@ from gradcheck.results import REL_FLOOR, Failure, GradientReport, Inconclusive, 
 
 MAX_SCATTER = 200
 #: A check that cannot see a single-entry relative error of this size certifies nothing
-#: (float64 checks see ~1e-8 of an entry, float32 ones ~1e-3).
-CERTIFY_LIMIT = 0.01
+#: (float64 checks see ~1e-8 of an entry; float32 losses ~1e-3, and about 1% on entries
+#: near a tenth of their parameter's scale, which 2% keeps conclusive).
+CERTIFY_LIMIT = 0.02
 _TINY = 1e-300
 
 

@@ -9,40 +9,20 @@ one-sided kink test.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
 from gradcheck.numeric import estimates as est
+from gradcheck.numeric.adaptive import step_factor
 from gradcheck.numeric.differences import entry_values
+from gradcheck.numeric.levels import Context, Level, evaluate_level, level_noise, with_scale
 from gradcheck.numeric.stencils import METHOD_ORDER, STENCILS, level_offsets
 from gradcheck.numeric.steps import base_step, entry_steps
 
+__all__ = ["Context", "EntryEstimate", "complex_steps", "probe_entries", "with_scale"]
+
 _CENTRAL = STENCILS["central"]
-
-
-class Context(NamedTuple):
-    """What every probe needs: the evaluator, the loss at x, its noise, the steps."""
-
-    evaluate: Callable[[], float]
-    f0: float
-    sigma: float
-    eps_analytic: float
-    eps: float | None = None
-    imag: Callable[[], float] | None = None
-    gradient_scale: float = 0.0
-    eps_eval: float = float(np.finfo(np.float64).eps)
-    on_entry: Callable[[], None] | None = None
-    param_scale: float = 0.0  # largest |analytic| of the parameter being probed
-    tiny_analytic: float = 0.0  # smallest subnormal of the analytic gradient's dtype
-    step_dtype: np.dtype | None = None  # the working precision (steps are tuned for it)
-
-
-def with_scale(ctx: Context, analytic: np.ndarray) -> Context:
-    """Return `ctx` whose ``param_scale`` covers the largest ``|analytic|`` given."""
-    largest = float(np.max(np.abs(np.nan_to_num(analytic)), initial=0.0))
-    return ctx._replace(param_scale=max(ctx.param_scale, largest))
 
 
 class EntryEstimate(NamedTuple):
@@ -52,43 +32,6 @@ class EntryEstimate(NamedTuple):
     allowed: np.ndarray
     kink: np.ndarray
     undecided: np.ndarray | None = None  # every step left the loss's domain
-
-
-class _Level(NamedTuple):
-    numeric: np.ndarray
-    coeff_norm: np.ndarray
-    values: np.ndarray
-    taken: np.ndarray
-    x: np.ndarray  # the entries' values (float)
-
-
-def _sigma(ctx: Context, *levels: _Level) -> np.ndarray:
-    """Per-entry loss noise: measured, of the largest value seen, or of the terms moved.
-
-    When the loss works in a coarser precision than the parameters, it rounds the
-    perturbed entry itself: ``eps_f |x| G`` more (``x`` the entry, ``G`` the scale).
-    """
-    largest = np.nanmax([np.nanmax(np.abs(lv.values), axis=1) for lv in levels], axis=0)
-    step = np.max([np.max(np.abs(lv.taken), axis=1) for lv in levels], axis=0)
-    floor = est.step_noise(step, ctx.param_scale, ctx.eps_eval)
-    inputs = est.step_noise(levels[0].x, ctx.param_scale, ctx.eps_eval)
-    return np.maximum(np.maximum(ctx.sigma, ctx.eps_eval * largest), np.maximum(floor, inputs))
-
-
-def _level(ctx: Context, leaf: np.ndarray, indices: np.ndarray, h: np.ndarray, offsets, weights):
-    x = leaf.reshape(-1)[indices]
-    offsets_arr = np.asarray(offsets)
-    perturbed = (x[:, None] + (offsets_arr[None, :] * h[:, None]).astype(x.dtype)).astype(x.dtype)
-    taken = (perturbed - x[:, None]).astype(float)
-    values = np.full(perturbed.shape, ctx.f0)
-    columns = [k for k, offset in enumerate(offsets) if offset != 0]
-    entry_values(ctx.evaluate, leaf, indices, perturbed, columns, values, ctx.on_entry)
-    w = np.asarray(weights)
-    hbar = taken @ w
-    return _Level(
-        values @ w / hbar, np.sqrt(np.sum(w**2)) / np.abs(hbar), values, taken,
-        np.real(x).astype(float),
-    )  # fmt: skip
 
 
 def probe_entries(
@@ -130,13 +73,17 @@ def probe_entries(
     if method == "complex":
         return _complex_entries(ctx, leaf, indices, analytic)
     stencil = STENCILS[method]
-    h = entry_steps(leaf.reshape(-1)[indices], METHOD_ORDER[method], ctx.eps, ctx.step_dtype)
+    if method == "central":
+        ctx = ctx._replace(step_factor=step_factor(ctx, leaf, indices, analytic))
+    h = ctx.step_factor * entry_steps(
+        leaf.reshape(-1)[indices], METHOD_ORDER[method], ctx.eps, ctx.step_dtype
+    )
     levels = [
-        _level(ctx, leaf, indices, h, level_offsets(stencil, lv), stencil.weights)
+        evaluate_level(ctx, leaf, indices, h, level_offsets(stencil, lv), stencil.weights)
         for lv in range(stencil.levels)
     ]
     a_rnd = est.analytic_rounding(analytic, ctx.eps_analytic, ctx.param_scale, ctx.tiny_analytic)
-    sigma = _sigma(ctx, *levels)
+    sigma = level_noise(ctx, *levels)
     trusted = None
     if stencil.levels == 1:
         numeric, error, norm = levels[0].numeric, 0.0, levels[0].coeff_norm
@@ -238,7 +185,7 @@ def _shorter(ctx, leaf, indices, analytic, rows, result, shrink) -> np.ndarray:
     return rows[better]
 
 
-def _trusted(sigma: np.ndarray, levels: list[_Level]) -> np.ndarray:
+def _trusted(sigma: np.ndarray, levels: list[Level]) -> np.ndarray:
     """Entries whose Richardson levels behave asymptotically: its own error estimate holds."""
     d = [lv.numeric for lv in levels]
     rnd = [est.rounding_bound(sigma, lv.coeff_norm) for lv in levels]
@@ -256,24 +203,26 @@ def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None, shr
     rows are left as they were.
     """
     sub = indices[rows]
-    h = shrink * entry_steps(leaf.reshape(-1)[sub], 2, ctx.eps, ctx.step_dtype)
+    h = shrink * ctx.step_factor * entry_steps(leaf.reshape(-1)[sub], 2, ctx.eps, ctx.step_dtype)
     if first is None:
-        coarse = _level(ctx, leaf, sub, h, _CENTRAL.offsets, _CENTRAL.weights)
+        coarse = evaluate_level(ctx, leaf, sub, h, _CENTRAL.offsets, _CENTRAL.weights)
     else:
-        coarse = _Level(*(part[rows] for part in first))
-    fine = _level(ctx, leaf, sub, h, level_offsets(_CENTRAL, 1), _CENTRAL.weights)
+        coarse = first.take(rows)
+    fine = evaluate_level(ctx, leaf, sub, h, level_offsets(_CENTRAL, 1), _CENTRAL.weights)
     outside = ~(np.isfinite(coarse.numeric) & np.isfinite(fine.numeric))
     if outside.any():
         inside = ~outside
         if inside.any():
-            part = lambda lv: _Level(*(p[inside] for p in lv))  # noqa: E731
-            _settle(ctx, analytic, rows[inside], part(coarse), part(fine), result, trusted)
+            _settle(
+                ctx, analytic, rows[inside], coarse.take(inside), fine.take(inside), result,
+                trusted,
+            )  # fmt: skip
         return outside
     _settle(ctx, analytic, rows, coarse, fine, result, trusted)
     return outside
 
 
-def _settle(ctx, analytic, rows, coarse: _Level, fine: _Level, result, trusted) -> None:
+def _settle(ctx, analytic, rows, coarse: Level, fine: Level, result, trusted) -> None:
     """Verdict inputs of `rows` from central differences at h and h/2 (see _refine).
 
     A kink is never a failure, but it certifies the entry only when the analytic
@@ -284,7 +233,9 @@ def _settle(ctx, analytic, rows, coarse: _Level, fine: _Level, result, trusted) 
     result.undecided[rows] = result.kink[rows] & ~_brackets(ctx, coarse, fine, analytic[rows])
     a = analytic[rows]
     trunc = est.truncation(coarse.numeric - a, fine.numeric - a, 2)
-    rounding = est.rounding_bound(_sigma(ctx, coarse, fine), coarse.coeff_norm + fine.coeff_norm)
+    rounding = est.rounding_bound(
+        level_noise(ctx, coarse, fine), coarse.coeff_norm + fine.coeff_norm
+    )
     a_rnd = est.analytic_rounding(a, ctx.eps_analytic, ctx.param_scale, ctx.tiny_analytic)
     allowed = est.allowed_error(trunc, rounding, a_rnd)
     # keep the primary estimate where the short central one vouches for it; the allowed
@@ -300,7 +251,7 @@ def _settle(ctx, analytic, rows, coarse: _Level, fine: _Level, result, trusted) 
     )
 
 
-def _one_sided_gap(ctx: Context, level: _Level) -> tuple[np.ndarray, np.ndarray]:
+def _one_sided_gap(ctx: Context, level: Level) -> tuple[np.ndarray, np.ndarray]:
     minus, plus = level.taken[:, 0], level.taken[:, 1]
     forward = (level.values[:, 1] - ctx.f0) / plus
     backward = (ctx.f0 - level.values[:, 0]) / -minus
@@ -308,38 +259,38 @@ def _one_sided_gap(ctx: Context, level: _Level) -> tuple[np.ndarray, np.ndarray]
     return forward - backward, noise
 
 
-def _one_sided(ctx: Context, level: _Level) -> tuple[np.ndarray, np.ndarray]:
+def _one_sided(ctx: Context, level: Level) -> tuple[np.ndarray, np.ndarray]:
     minus, plus = level.taken[:, 0], level.taken[:, 1]
     return (ctx.f0 - level.values[:, 0]) / -minus, (level.values[:, 1] - ctx.f0) / plus
 
 
-def _brackets(ctx: Context, coarse: _Level, fine: _Level, analytic: np.ndarray) -> np.ndarray:
+def _brackets(ctx: Context, coarse: Level, fine: Level, analytic: np.ndarray) -> np.ndarray:
     """Where `analytic` lies between the one-sided derivatives (within their errors)."""
     (bc, fc), (bf, ff) = _one_sided(ctx, coarse), _one_sided(ctx, fine)
     h = np.minimum(np.abs(fine.taken[:, 0]), np.abs(fine.taken[:, 1]))
-    rounding = est.rounding_bound(_sigma(ctx, coarse, fine), 2 * np.sqrt(2) / h)
+    rounding = est.rounding_bound(level_noise(ctx, coarse, fine), 2 * np.sqrt(2) / h)
     tol = est.allowed_error(np.abs(bc - bf) + np.abs(fc - ff), rounding)
     low, high = np.minimum(bf, ff) - tol, np.maximum(bf, ff) + tol
     return (analytic >= low) & (analytic <= high)
 
 
-def _kink_candidates(ctx: Context, level: _Level) -> np.ndarray:
+def _kink_candidates(ctx: Context, level: Level) -> np.ndarray:
     """Entries whose one-sided differences disagree beyond rounding and mild curvature."""
     gap, noise = _one_sided_gap(ctx, level)
     minus, plus = level.taken[:, 0], level.taken[:, 1]
     one_sided = (
         np.abs(level.values[:, 1] - ctx.f0) / plus + np.abs(ctx.f0 - level.values[:, 0]) / -minus
     )
-    return (np.abs(gap) > est.allowed_error(est.rounding_bound(_sigma(ctx, level), noise))) & (
+    return (np.abs(gap) > est.allowed_error(est.rounding_bound(level_noise(ctx, level), noise))) & (
         np.abs(gap) > est.KINK_SCREEN * one_sided
     )
 
 
-def _kinks(ctx: Context, coarse: _Level, fine: _Level) -> np.ndarray:
+def _kinks(ctx: Context, coarse: Level, fine: Level) -> np.ndarray:
     gap_coarse, noise_coarse = _one_sided_gap(ctx, coarse)
     gap_fine, noise_fine = _one_sided_gap(ctx, fine)
     noise = np.sqrt(noise_fine**2 + (0.5 * noise_coarse) ** 2)
-    noise = est.rounding_bound(_sigma(ctx, coarse, fine), noise)
+    noise = est.rounding_bound(level_noise(ctx, coarse, fine), noise)
     return est.kink_mask(gap_coarse, gap_fine, noise)
 
 

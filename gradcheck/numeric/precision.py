@@ -91,20 +91,32 @@ def of_gradient(declared: np.dtype, gradient: np.ndarray, params: np.ndarray) ->
     return Precision(declared, f"the gradient is {dtype_name(declared)}")
 
 
+def _common_step(gaps: np.ndarray, q: float) -> float:
+    """Refine `q` on ever larger gaps while each is a whole multiple of it (0: not)."""
+    for gap in np.sort(gaps):
+        multiple = round(float(gap) / q)
+        if multiple < 1 or abs(gap / q - multiple) > 0.05:
+            return 0.0
+        q = float(gap) / multiple  # relative error ~ ulp / gap: finer for larger gaps
+    return q
+
+
 def quantum(values: np.ndarray, eps: float) -> float:
     """Return the spacing of a rounded (quantized) loss's values, 0 when it is not rounded.
 
     A loss rounded to multiples of ``q`` (``round(f, 4)``, fixed point, a histogram count)
     returns values whose differences are all integer multiples of ``q``, with ``q`` far
     above the float rounding of the values themselves. Its rounding noise is then about
-    ``q``, whatever the float precision says.
+    ``q``, whatever the float precision says. ``q`` is the smallest gap between distinct
+    values (or a fraction 1/2..1/16 of it), refined on ever larger gaps and accepted only
+    if every gap is a whole multiple of it.
 
     Examples
     --------
     >>> import numpy as np
     >>> quantum(np.array([0.25, 0.5, 0.5, 1.5, 0.75, 2.25]), 2.2e-16)
     0.25
-    >>> quantum(np.array([0.1, 0.3, 0.35, 0.71, 0.9]), 2.2e-16)
+    >>> quantum(np.sqrt([2.0, 3.0, 5.0, 7.0, 11.0]), 2.2e-16)
     0.0
     """
     seen = np.asarray(values, dtype=np.float64)[np.isfinite(values)]
@@ -112,13 +124,16 @@ def quantum(values: np.ndarray, eps: float) -> float:
     if finite.size < 2:
         return 0.0
     gaps = np.diff(finite)
-    few = seen.size >= 16 and finite.size <= 4  # many points, a handful of levels
     ulp = eps * float(np.max(np.abs(finite)))
+    few = seen.size >= 16 and finite.size <= 4  # many points, a handful of levels
+    if gaps.size < 3 and not few:
+        return 0.0
     for divisor in range(1, 17):  # the smallest gap may be several quanta
         q = float(np.min(gaps)) / divisor
-        if q <= 1024 * ulp or (gaps.size < 3 and not few):
+        if q <= 1024 * ulp:
             return 0.0
-        multiples = gaps / q
-        if np.all(np.abs(multiples - np.round(multiples)) <= 1e-3 + 4 * ulp / q):
+        q = _common_step(gaps, q)
+        multiples = gaps / q if q else gaps
+        if q and np.all(np.abs(multiples - np.round(multiples)) <= 1e-3 + 4 * ulp / q):
             return q
     return 0.0
