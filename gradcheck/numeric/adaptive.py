@@ -32,8 +32,10 @@ KAPPA = 1.0
 TRIALS_STEPS = (16.0, 256.0)
 #: The chosen factor stays within this range of the default rule.
 FACTOR_RANGE = (1.0 / 64.0, 1024.0)
-#: Entries of a parameter used as trials (the largest |analytic| one and random others).
+#: Entries of a parameter used as trials (the largest |analytic| one and evenly spread
+#: others): one per ``ENTRIES_PER_TRIAL`` checked entries, at most ``TRIALS``.
 TRIALS = 3
+ENTRIES_PER_TRIAL = 16
 
 _CENTRAL = STENCILS["central"]
 
@@ -74,7 +76,8 @@ def step_factor(ctx: Context, leaf: np.ndarray, indices: np.ndarray, analytic: n
     """
     if ctx.eps is not None or not len(indices):
         return 1.0
-    rows = np.asarray(indices)[trial_entries(analytic)]
+    n = int(np.clip(len(indices) // ENTRIES_PER_TRIAL, 1, TRIALS))
+    rows = np.asarray(indices)[trial_entries(analytic, n)]
     best = np.zeros(0)
     for trial in TRIALS_STEPS:
         best, resolved = _trial(ctx, leaf, rows, trial)

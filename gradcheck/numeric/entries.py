@@ -133,16 +133,17 @@ def _adapt(ctx, leaf, indices, analytic, result) -> None:
     The default step balances truncation and rounding for a typical function; when the
     loss's terms cancel, the parameter enters multiplied by a large factor, or the loss
     works in float32, the balance lies elsewhere. Each poor entry is re-differenced
-    (central at h and h/2: measured truncation, kink test) at longer, then shorter steps;
-    a step is kept only where its allowed error is smaller and its estimate agrees with
-    the previous one within that one's allowed error.
+    (central at h and h/2: measured truncation, kink test) at longer, then shorter steps
+    (a kink just beyond a shorter step no longer spoils it); a step is kept only where
+    its allowed error is smaller and its estimate agrees with the previous one within
+    that one's allowed error.
     """
     for factors in ADAPT_FACTORS:
-        rows = _poor(ctx, analytic, result)
-        for factor in factors:
+        for factor in factors:  # a step that did not help may precede one that does
+            rows = _poor(ctx, analytic, result)
             if not rows.size:
-                break
-            rows = _shorter(ctx, leaf, indices, analytic, rows, result, factor)
+                return
+            _shorter(ctx, leaf, indices, analytic, rows, result, factor)
 
 
 #: Step reductions tried, in turn, for an entry whose differences left the loss's domain.

@@ -75,7 +75,7 @@ def test_no_wrong_verdicts(kind, dtype, seed, n, rel):
     index = int(rng.integers(n))
     wrong = check_gradient(loss, _planted(grad, index, rel), x)
     floor = correct.detection_floor
-    if dtype in ("float64", "longdouble") or abs(rel) > 2 * max(floor, 0.05):
+    if dtype in ("float64", "longdouble") or abs(rel) > 2 * floor:
         assert not wrong.passed, (rel, str(wrong))
 
 
