@@ -116,12 +116,16 @@ def _failures(path: str, shape: tuple, result: LeafResult, verdict: _Verdict) ->
     rows = np.flatnonzero(verdict.failed)
     return [
         Failure(
-            path, tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
-            float(result.analytic[r]), float(result.numeric[r]), float(verdict.error[r]),
-            float(verdict.allowed[r]), float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
+            path,
+            tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
+            float(result.analytic[r]),
+            float(result.numeric[r]),
+            float(verdict.error[r]),
+            float(verdict.allowed[r]),
+            float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
         )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _scatter(result: LeafResult, verdict: _Verdict) -> dict:
@@ -148,9 +152,13 @@ def _diagnoses(args, setup, results: dict, verdicts: dict) -> list:
     numeric, checked, failed = _full_arrays(setup, results, verdicts)
     params = {path: np.real(leaf).astype(float) for path, leaf in setup.copy.leaves.items()}
     found = diagnose(
-        setup.analytic, numeric, params, checked=checked, failed=failed,
+        setup.analytic,
+        numeric,
+        params,
+        checked=checked,
+        failed=failed,
         batch_size=args.batch_size,
-    )  # fmt: skip
+    )
     return list(setup.accumulation) + list(found)
 
 
@@ -177,31 +185,42 @@ def _inconclusive(path: str, result: LeafResult, verdict: _Verdict, ctx: dict) -
     items = []
     out = int((_undecided(result) & ~result.kink).sum())
     if out or result.out_of_domain:
-        items.append(Inconclusive(
-            path, f"{out or 'the'} probe(s) left the loss's domain at every step "
-            "(the loss was not finite at perturbed points)",
-            "Check at a point farther from the edge of the loss's domain (e.g. log near 0) "
-            "or pass a smaller `eps`", out,
-        ))  # fmt: skip
+        items.append(
+            Inconclusive(
+                path,
+                f"{out or 'the'} probe(s) left the loss's domain at every step "
+                "(the loss was not finite at perturbed points)",
+                "Check at a point farther from the edge of the loss's domain (e.g. log near 0) "
+                "or pass a smaller `eps`",
+                out,
+            )
+        )
     kinks = int(result.kink.sum())
     off = int((result.kink & _undecided(result)).sum())
     if off:
-        items.append(Inconclusive(
-            path, f"at {off} of {kinks} entries that look non-differentiable the analytic "
-            "derivative is not between the one-sided ones; a rounded or low-precision loss "
-            "looks like this too",
-            _coarse_advice(ctx["precision"]) + "; or check at a point away from the corners",
-            off,
-        ))  # fmt: skip
+        items.append(
+            Inconclusive(
+                path,
+                f"at {off} of {kinks} entries that look non-differentiable the analytic "
+                "derivative is not between the one-sided ones; a rounded or low-precision loss "
+                "looks like this too",
+                _coarse_advice(ctx["precision"]) + "; or check at a point away from the corners",
+                off,
+            )
+        )
     m = ctx["measures"]
     if ctx["model"] and not items and m.coarse > COARSE_MAJORITY * m.decided:
-        items.append(Inconclusive(
-            path, f"{m.coarse} of {m.decided} entries cannot be checked to "
-            f"{CERTIFY_LIMIT:.0%}: the smallest entry error this check sees is "
-            f"{100 * m.floor:.3g}% (the loss's rounding in {ctx['precision']} is too large "
-            "for any step)",
-            _coarse_advice(ctx["precision"]), m.coarse,
-        ))  # fmt: skip
+        items.append(
+            Inconclusive(
+                path,
+                f"{m.coarse} of {m.decided} entries cannot be checked to "
+                f"{CERTIFY_LIMIT:.0%}: the smallest entry error this check sees is "
+                f"{100 * m.floor:.3g}% (the loss's rounding in {ctx['precision']} is too large "
+                "for any step)",
+                _coarse_advice(ctx["precision"]),
+                m.coarse,
+            )
+        )
     return items
 
 
@@ -225,9 +244,15 @@ def _param(args, setup, path: str, result: LeafResult, verdict: _Verdict):
     status = _status(failed, items)
     checked = result.indices.size if args.directions is None else int(np.prod(shape))
     summary = ParamSummary(
-        path, shape, status == "passed", measures.max_rel, checked, int(verdict.failed.sum()),
-        status=status, detection_floor=measures.floor,
-    )  # fmt: skip
+        path,
+        shape,
+        status == "passed",
+        measures.max_rel,
+        checked,
+        int(verdict.failed.sum()),
+        status=status,
+        detection_floor=measures.floor,
+    )
     return summary, items, unresolved
 
 
@@ -246,18 +271,32 @@ def build_report(args, setup, results: dict) -> GradientReport:
                 f"a directional check of {at_path(path)} failed, but no single entry "
                 "could be confirmed wrong: run a full check of this parameter"
             )
-        kinks += [(path, tuple(int(i) for i in np.unravel_index(k, shape)))
-                  for k in result.indices[result.kink]]  # fmt: skip
+        kinks += [
+            (path, tuple(int(i) for i in np.unravel_index(k, shape)))
+            for k in result.indices[result.kink]
+        ]
         scatter[path] = _scatter(result, verdict)
     failures.sort(key=lambda f: -f.ratio if np.isfinite(f.ratio) else -np.inf)
     passed = all(s.status == "passed" for s in summaries.values()) and not setup.accumulation
     rels = [s.max_rel_error for s in summaries.values() if s.max_rel_error == s.max_rel_error]
     return GradientReport(
-        passed, max(rels, default=float("nan")), setup.n_evaluations, failures, summaries,
-        kinks, _diagnoses(args, setup, results, verdicts), args.method, _mode(args),
-        setup.dtype, setup.evaluated_dtype, notes, scatter, inconclusive=inconclusive,
-        precision=setup.precision, precision_reason=setup.precision_reason,
-    )  # fmt: skip
+        passed,
+        max(rels, default=float("nan")),
+        setup.n_evaluations,
+        failures,
+        summaries,
+        kinks,
+        _diagnoses(args, setup, results, verdicts),
+        args.method,
+        _mode(args),
+        setup.dtype,
+        setup.evaluated_dtype,
+        notes,
+        scatter,
+        inconclusive=inconclusive,
+        precision=setup.precision,
+        precision_reason=setup.precision_reason,
+    )
 
 
 def describe(report: Any) -> str:

@@ -38,7 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``gradcheck check``."""
     parser.add_argument("target", metavar="FILE.py:FACTORY", help="file and factory function")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--method", default="central", choices=METHODS, help="FD method")
+    parser.add_argument(
+        "--method",
+        default=None,
+        choices=METHODS,
+        help="FD method (default: central; richardson with --directions)",
+    )
     parser.add_argument(
         "--sample", type=_sample, default=None, help="entries per parameter (int or fraction)"
     )

@@ -215,9 +215,14 @@ def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None, shr
         inside = ~outside
         if inside.any():
             _settle(
-                ctx, analytic, rows[inside], coarse.take(inside), fine.take(inside), result,
+                ctx,
+                analytic,
+                rows[inside],
+                coarse.take(inside),
+                fine.take(inside),
+                result,
                 trusted,
-            )  # fmt: skip
+            )
         return outside
     _settle(ctx, analytic, rows, coarse, fine, result, trusted)
     return outside

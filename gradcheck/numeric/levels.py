@@ -84,6 +84,10 @@ def evaluate_level(
     w = np.asarray(weights)
     hbar = taken @ w
     return Level(
-        values @ w / hbar, np.sqrt(np.sum(w**2)) / np.abs(hbar), values, taken,
-        np.real(x).astype(float), ctx.eps_eval > float(np.finfo(x.real.dtype).eps),
-    )  # fmt: skip
+        values @ w / hbar,
+        np.sqrt(np.sum(w**2)) / np.abs(hbar),
+        values,
+        taken,
+        np.real(x).astype(float),
+        ctx.eps_eval > float(np.finfo(x.real.dtype).eps),
+    )

@@ -73,9 +73,13 @@ def _entries(ctx: Context, leaf: np.ndarray, analytic: np.ndarray, indices, meth
     a = analytic.reshape(-1)[indices].astype(float)
     estimate = probe_entries(ctx, leaf, indices, a, method)
     return LeafResult(
-        indices, a, estimate.numeric, estimate.allowed, estimate.kink,
+        indices,
+        a,
+        estimate.numeric,
+        estimate.allowed,
+        estimate.kink,
         undecided=estimate.undecided,
-    )  # fmt: skip
+    )
 
 
 def sweep_entries(

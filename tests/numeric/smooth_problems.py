@@ -97,9 +97,19 @@ def tolerance_ratio(loss, grad, point, **kwargs) -> tuple[float, bool]:
     from gradcheck.check_setup import prepare
 
     args = _validate_check_gradient(
-        loss, grad, point, method=kwargs.get("method"), rtol=None, atol=None, eps=None,
-        sample=None, directions=None, seed=0, batch_size=None, progress=False,
-    )  # fmt: skip
+        loss,
+        grad,
+        point,
+        method=kwargs.get("method"),
+        rtol=None,
+        atol=None,
+        eps=None,
+        sample=None,
+        directions=None,
+        seed=0,
+        batch_size=None,
+        progress=False,
+    )
     setup = prepare(args)
     result = next(iter(_sweep(args, setup).values()))
     exact = np.asarray(grad(point), dtype=float).reshape(-1)[result.indices]

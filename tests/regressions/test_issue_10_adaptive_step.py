@@ -37,4 +37,4 @@ def test_issue_10_one_percent_bugs_fail(name):
 def test_issue_10_tolerance_ratio_on_smooth_functions():
     ratios = [tolerance_ratio(*PROBLEMS[name])[0] for name in PROBLEMS]
     assert all(r >= 1.0 for r in ratios)
-    assert np.median(ratios) <= 50 and max(ratios) <= 200, ratios
+    assert np.median(ratios) <= 10 and max(ratios) <= 100, ratios
