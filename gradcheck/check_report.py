@@ -73,7 +73,7 @@ class _Measures(NamedTuple):
     max_rel: float
     floor: float
     coarse: int  # decided entries the loss cannot resolve to CERTIFY_LIMIT
-    decided: int
+    decided: int  # entries certified or coarse (kinks included)
 
 
 def _nanmax(values: np.ndarray, where: np.ndarray) -> float:
@@ -91,7 +91,7 @@ def _measures(result: LeafResult, verdict: _Verdict, scale: float, ctx) -> _Meas
         result.analytic, ctx.eps_analytic, max(ctx.param_scale, scale), ctx.tiny_analytic
     )
     loss_part = np.maximum(verdict.allowed - own, 0.0)
-    n = int(decided.sum())
+    n = int(decided.sum() + result.kink.sum())  # kinks are certified as subgradients
     if scale == 0.0:  # an all-zero gradient: judged against the tree's (or the loss's) scale
         unit = REL_FLOOR * (ctx.gradient_scale or abs(ctx.f0))
         if unit == 0.0:

@@ -107,7 +107,7 @@ def _directional_leaf(ctx: Context, leaf, analytic, k: int, rng, method: str) ->
     ctx = with_scale(ctx, a)
     support = np.arange(leaf.size)
     probes: list[DirectionProbe] = []
-    for _ in range(k if leaf.size else 0):
+    for _ in range(min(k, leaf.size)):  # more directions than entries certify no more
         signs = random_signs(rng, leaf.size)
         probe = probe_direction(ctx, leaf, support, signs, a, method)
         probes.append(probe)
