@@ -5,9 +5,8 @@ outside, and not certified when it is a kink or every step left the loss's domai
 parameter is **failed** when an entry failed (or its gradient changes between calls),
 **inconclusive** when the numbers cannot decide (the analytic derivative at a kink is not
 between the one-sided ones, a probe left the domain at every step, or most entries cannot
-be checked to ``CERTIFY_LIMIT``), and
-**passed** otherwise. Its *detection floor* is the smallest relative error in one entry
-that the check would have caught.
+be checked to ``CERTIFY_LIMIT``), and **passed** otherwise. Its *detection floor* is the
+smallest relative error in one entry that the check would have caught.
 """
 
 from __future__ import annotations

@@ -293,6 +293,7 @@ def _complex_setup(args, setup: Setup, rng) -> Setup:
         raise
     except Exception as exc:
         raise _not_complex_safe(f"`loss` raised {type(exc).__name__}: {exc}") from exc
+    cev.finite_only = False  # beyond the checked point a NaN means: outside the domain
     _check_complex_agrees(setup, ccopy, cev, rng)
     ctx = setup.ctx._replace(imag=cev.imag)
     return setup._replace(leaves=ccopy.leaves, ctx=ctx, others=[*setup.others, cev])

@@ -15,10 +15,13 @@ from typing import Any
 import numpy as np
 
 from gradcheck._validate import check_scalar_loss
-from gradcheck.errors import InternalError
+from gradcheck.errors import GradcheckError, InternalError
 from gradcheck.tree import PrivateCopy
 
 _FAST_TYPES = (float, np.float64)
+#: What a loss raises outside its domain (``math.log(-1)``, ``1 / 0``, overflow): at a
+#: perturbed point that is a NaN for the numerics to judge, not a crash.
+DOMAIN_ERRORS = (ValueError, ArithmeticError)
 
 
 class Evaluator:
@@ -55,7 +58,14 @@ class Evaluator:
     def _call(self) -> Any:
         self.count += 1
         tree = self._tree if self._tree is not None else self.copy.tree
-        return self.loss(tree)
+        if self.finite_only:
+            return self.loss(tree)
+        try:
+            return self.loss(tree)
+        except GradcheckError:
+            raise
+        except DOMAIN_ERRORS:
+            return float("nan")
 
     def __call__(self) -> float:
         """Evaluate the loss at the current state of the copy; return it as a float."""

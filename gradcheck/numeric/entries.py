@@ -111,8 +111,9 @@ def probe_entries(
 
 
 #: An entry whose allowed error exceeds this fraction of its size (at least a tenth of the
-#: parameter's scale) is re-differenced at other steps (see :func:`_adapt`).
-ADAPT_TARGET = 1e-3
+#: parameter's scale) is re-differenced at other steps (see :func:`_adapt`): the 1% that a
+#: check must see in every entry (the parameter's own step serves the rest).
+ADAPT_TARGET = 1e-2
 #: Step factors tried by :func:`_adapt`, in turn: longer steps first (rounding-dominated
 #: errors shrink as 1/h), then shorter ones (truncation-dominated errors shrink as h**2).
 ADAPT_FACTORS = ((8.0, 64.0, 512.0), (0.125, 0.125**2, 0.125**3))

@@ -42,3 +42,15 @@ def test_issue_10_every_step_outside_is_inconclusive():
 def test_issue_10_non_finite_at_the_point_itself_is_the_users_error():
     with pytest.raises(LossValueError, match="finite at the checked point"):
         check_gradient(lambda p: float("nan"), np.ones_like, X)
+
+
+def test_issue_10_a_loss_that_raises_outside_its_domain_is_judged_too():
+    import math
+
+    def loss(p):  # math.log raises ValueError for x <= 0 instead of returning NaN
+        return sum(math.log(v) for v in p)
+
+    correct = check_gradient(loss, lambda p: 1 / p, X)
+    wrong = check_gradient(loss, lambda p: -1 / p, X)
+    assert correct.status != "failed", str(correct)
+    assert not wrong.passed
