@@ -241,6 +241,16 @@ def check_gradient(
     off by a few ulps of ``G``, with ``G`` the parameter's largest ``|analytic|``. See
     :mod:`gradcheck.numeric.estimates`.
 
+    The working precision is measured, not assumed (:mod:`gradcheck.numeric.precision`):
+    a loss whose values are all exactly float32 computes in float32 (``tensor.item()``),
+    a loss whose values are multiples of a quantum is rounded, and the steps and the
+    rounding model follow. Each parameter's step is chosen from measured truncation and
+    rounding on a few trial entries (:mod:`gradcheck.numeric.adaptive`); near a domain
+    edge steps shrink until the loss is finite. An entry that cannot be certified (a
+    kink whose one-sided derivatives do not bracket the analytic one, every step out of
+    the domain, most entries coarser than 1%) makes its parameter inconclusive:
+    ``.passed`` is then False and ``.inconclusive`` says why and what to change.
+
     Examples
     --------
     >>> import numpy as np

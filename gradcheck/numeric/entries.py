@@ -120,6 +120,7 @@ ADAPT_FACTORS = ((8.0, 64.0, 512.0), (0.125, 0.125**2, 0.125**3))
 
 
 def _poor(ctx: Context, analytic, result) -> np.ndarray:
+    """Rows whose allowed error exceeds ADAPT_TARGET of their size (a tenth of the scale)."""
     scale = max(ctx.param_scale, float(np.max(np.abs(np.nan_to_num(result.numeric)), initial=0)))
     size = np.maximum(
         np.maximum(np.abs(analytic), np.abs(np.nan_to_num(result.numeric))), 0.1 * scale
