@@ -47,7 +47,7 @@ def _verdict(result: LeafResult, rtol: float | None, atol: float | None) -> _Ver
     if rtol is not None or atol is not None:
         allowed = (atol or 0.0) + (rtol or 0.0) * np.maximum(np.abs(a), np.abs(n))
     decided = ~result.kink & ~_undecided(result)
-    failed = ~(error <= allowed) & decided
+    failed = (~(error <= allowed) | ~np.isfinite(a)) & decided  # inf <= inf is no pass
     return _Verdict(error, np.broadcast_to(allowed, error.shape), failed, decided)
 
 
@@ -63,9 +63,9 @@ def _denominators(result: LeafResult, scale: float) -> np.ndarray:
 
 
 def _param_scale(analytic: np.ndarray, result: LeafResult) -> float:
-    numeric = result.numeric[np.isfinite(result.numeric)]
-    largest = float(np.max(np.abs(np.nan_to_num(analytic)), initial=0.0))
-    return max(largest, float(np.max(np.abs(numeric), initial=0.0)))
+    """Return the parameter's largest finite derivative (analytic or numeric)."""
+    values = np.concatenate([np.ravel(analytic), result.numeric])
+    return float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
 
 
 class _Measures(NamedTuple):
@@ -168,10 +168,11 @@ def _mode(args) -> str:
 
 
 def _coarse_advice(precision: str) -> str:
-    if precision != "float64" and precision != "longdouble":
+    if precision not in ("float64", "longdouble"):
         return (
-            f"The loss is computed in {precision}: compute and return it in float64 (or "
-            f"return np.{precision} and check in float64 parameters)"
+            f"The loss is computed in {precision}: compute it in float64 (cast the "
+            "parameters and the arrays it uses to float64 before the arithmetic), or pass "
+            "`rtol` to accept a coarser check"
         )
     return (
         "The loss is too noisy (rounded or quantized values) for any step: return it "
@@ -256,7 +257,15 @@ def _param(args, setup, path: str, result: LeafResult, verdict: _Verdict):
 
 
 def build_report(args, setup, results: dict) -> GradientReport:
-    """Turn the sweep's arrays into verdicts, failures, summaries and diagnoses."""
+    """Turn the sweep's arrays into verdicts, failures, summaries and diagnoses.
+
+    Non-finite analytic entries (inf/inf, inf - inf) are failures, not warnings.
+    """
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _build_report(args, setup, results)
+
+
+def _build_report(args, setup, results: dict) -> GradientReport:
     verdicts = {path: _verdict(r, args.rtol, args.atol) for path, r in results.items()}
     notes = list(setup.notes)
     summaries, failures, kinks, scatter, inconclusive = {}, [], [], {}, []

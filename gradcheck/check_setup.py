@@ -215,6 +215,11 @@ def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng):
     return loss, prec.coarsest(params, gradient), values
 
 
+def _finite_max(values: np.ndarray) -> float:
+    magnitude = np.abs(values)
+    return float(np.max(magnitude[np.isfinite(magnitude)], initial=0.0))
+
+
 def _quantum(values: np.ndarray, eps: float, probed_gradient: np.ndarray, f0: float) -> float:
     """Return the loss's quantum (0: not rounded; inf: it never moved, though it should).
 
@@ -222,7 +227,7 @@ def _quantum(values: np.ndarray, eps: float, probed_gradient: np.ndarray, f0: fl
     whose derivative there is ``G`` should have changed by ~``PRECISION_STEPS[0] * G``.
     """
     q = prec.quantum(values, eps)
-    expected = PRECISION_STEPS[0] * float(np.max(np.abs(probed_gradient), initial=0.0))
+    expected = PRECISION_STEPS[0] * _finite_max(probed_gradient)
     flat = np.unique(values[np.isfinite(values)]).size == 1
     if not q and flat and expected > 1e3 * eps * max(abs(f0), 1e-300):
         return float("inf")
@@ -256,7 +261,7 @@ def prepare(args) -> Setup:
     q = _quantum(values, eps_eval, analytic[_largest(copy.leaves)], f0)
     if q:
         working = working._replace(reason=f"{working.reason}; {_quantum_reason(q)}")
-    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
+    scale = max(_finite_max(a) for a in analytic.values())
     sigma = est.loss_noise(np.array([f0]), eps_eval, max(measured, q / 2), working.dtype)
     tiny = float(np.finfo(analytic_dtype).smallest_subnormal)
     ctx = Context(

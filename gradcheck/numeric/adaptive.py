@@ -24,7 +24,7 @@ import numpy as np
 from gradcheck.numeric import estimates as est
 from gradcheck.numeric.levels import Context, evaluate_level, level_noise
 from gradcheck.numeric.stencils import STENCILS, level_offsets
-from gradcheck.numeric.steps import entry_steps
+from gradcheck.numeric.steps import capped, entry_steps
 
 #: Truncation allowed at the chosen step, as a fraction of the rounding allowance.
 KAPPA = 1.0
@@ -96,7 +96,8 @@ def _trial(ctx: Context, leaf: np.ndarray, rows: np.ndarray, trial: float):
     the truncation the bound is loose and the step shorter than it could be (never
     longer), so a longer trial is worth it.
     """
-    h = trial * entry_steps(leaf.reshape(-1)[rows], 2, None, ctx.step_dtype)
+    x = leaf.reshape(-1)[rows]
+    h = capped(trial * entry_steps(x, 2, None, ctx.step_dtype), x)
     coarse = evaluate_level(ctx, leaf, rows, h, _CENTRAL.offsets, _CENTRAL.weights)
     fine = evaluate_level(ctx, leaf, rows, h, level_offsets(_CENTRAL, 1), _CENTRAL.weights)
     sigma = level_noise(ctx, coarse, fine)
@@ -105,7 +106,7 @@ def _trial(ctx: Context, leaf: np.ndarray, rows: np.ndarray, trial: float):
     blur = est.rounding_bound(sigma, coarse.coeff_norm + fine.coeff_norm)
     curvature = (delta + blur) / (0.75 * h**2)  # C, from above: never a step too long
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        best = np.cbrt(KAPPA * rounding / curvature) / (h / trial)
+        best = np.cbrt(KAPPA * rounding / curvature) / entry_steps(x, 2, None, ctx.step_dtype)
     finite = np.isfinite(coarse.numeric) & np.isfinite(fine.numeric)
     resolved = bool(np.all(delta[finite] > 2 * blur[finite])) if finite.any() else False
     return np.where(finite, best, np.nan), resolved

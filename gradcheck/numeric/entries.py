@@ -18,7 +18,7 @@ from gradcheck.numeric.adaptive import step_factor
 from gradcheck.numeric.differences import entry_values
 from gradcheck.numeric.levels import Context, Level, evaluate_level, level_noise, with_scale
 from gradcheck.numeric.stencils import METHOD_ORDER, STENCILS, level_offsets
-from gradcheck.numeric.steps import base_step, entry_steps
+from gradcheck.numeric.steps import base_step, capped, entry_steps
 
 __all__ = ["Context", "EntryEstimate", "complex_steps", "probe_entries", "with_scale"]
 
@@ -75,9 +75,8 @@ def probe_entries(
     stencil = STENCILS[method]
     if method == "central":
         ctx = ctx._replace(step_factor=step_factor(ctx, leaf, indices, analytic))
-    h = ctx.step_factor * entry_steps(
-        leaf.reshape(-1)[indices], METHOD_ORDER[method], ctx.eps, ctx.step_dtype
-    )
+    x = leaf.reshape(-1)[indices]
+    h = capped(ctx.step_factor * entry_steps(x, METHOD_ORDER[method], ctx.eps, ctx.step_dtype), x)
     levels = [
         evaluate_level(ctx, leaf, indices, h, level_offsets(stencil, lv), stencil.weights)
         for lv in range(stencil.levels)
@@ -206,7 +205,8 @@ def _refine(ctx, leaf, indices, analytic, rows, first, result, trusted=None, shr
     rows are left as they were.
     """
     sub = indices[rows]
-    h = shrink * ctx.step_factor * entry_steps(leaf.reshape(-1)[sub], 2, ctx.eps, ctx.step_dtype)
+    x = leaf.reshape(-1)[sub]
+    h = capped(shrink * ctx.step_factor * entry_steps(x, 2, ctx.eps, ctx.step_dtype), x)
     if first is None:
         coarse = evaluate_level(ctx, leaf, sub, h, _CENTRAL.offsets, _CENTRAL.weights)
     else:
@@ -240,7 +240,7 @@ def _settle(ctx, analytic, rows, coarse: Level, fine: Level, result, trusted) ->
     result.kink[rows] = _kinks(ctx, coarse, fine)
     result.undecided[rows] = result.kink[rows] & ~_brackets(ctx, coarse, fine, analytic[rows])
     a = analytic[rows]
-    trunc = est.truncation(coarse.numeric - a, fine.numeric - a, 2)
+    trunc = est.truncation(coarse.numeric, fine.numeric, 2)  # the analytic cancels
     rounding = est.rounding_bound(
         level_noise(ctx, coarse, fine), coarse.coeff_norm + fine.coeff_norm
     )

@@ -37,7 +37,8 @@ class Context(NamedTuple):
 
 def with_scale(ctx: Context, analytic: np.ndarray) -> Context:
     """Return `ctx` whose ``param_scale`` covers the largest ``|analytic|`` given."""
-    largest = float(np.max(np.abs(np.nan_to_num(analytic)), initial=0.0))
+    magnitude = np.abs(np.asarray(analytic, dtype=float))
+    largest = float(np.max(magnitude[np.isfinite(magnitude)], initial=0.0))  # inf: no scale
     return ctx._replace(param_scale=max(ctx.param_scale, largest))
 
 
@@ -73,7 +74,11 @@ def level_noise(ctx: Context, *levels: Level) -> np.ndarray:
 def evaluate_level(
     ctx: Context, leaf: np.ndarray, indices: np.ndarray, h: np.ndarray, offsets, weights
 ):
-    """Evaluate the stencil (`offsets`, `weights`) at steps `h` for the entries `indices`."""
+    """Evaluate the stencil (`offsets`, `weights`) at steps `h` for the entries `indices`.
+
+    A step lost in the rounding of ``x + h`` (none taken) gives a NaN estimate: no
+    derivative at that step, like a step outside the domain.
+    """
     x = leaf.reshape(-1)[indices]
     offsets_arr = np.asarray(offsets)
     perturbed = (x[:, None] + (offsets_arr[None, :] * h[:, None]).astype(x.dtype)).astype(x.dtype)
@@ -83,9 +88,11 @@ def evaluate_level(
     entry_values(ctx.evaluate, leaf, indices, perturbed, columns, values, ctx.on_entry)
     w = np.asarray(weights)
     hbar = taken @ w
+    moved = hbar != 0
+    safe = np.where(moved, hbar, 1.0)
     return Level(
-        values @ w / hbar,
-        np.sqrt(np.sum(w**2)) / np.abs(hbar),
+        np.where(moved, values @ w / safe, np.nan),
+        np.where(moved, np.sqrt(np.sum(w**2)) / np.abs(safe), np.inf),
         values,
         taken,
         np.real(x).astype(float),

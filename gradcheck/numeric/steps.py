@@ -51,7 +51,25 @@ def entry_steps(
     """
     x = np.asarray(x)
     base = base_step(x.real.dtype if dtype is None else dtype, order, eps)
-    return base * np.maximum(1.0, np.abs(x.real))
+    return base * np.maximum(1.0, np.abs(x.real.astype(np.float64)))
+
+
+#: No step is longer than this fraction of ``max(1, |x|)``: beyond it a difference
+#: measures the function over a range as wide as the entry.
+MAX_RELATIVE_STEP = 0.1
+
+
+def capped(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Return the steps `h` shortened to at most ``MAX_RELATIVE_STEP * max(1, |x|)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> capped(np.array([1e-3, 5.0]), np.array([0.0, 2.0])).tolist()
+    [0.001, 0.2]
+    """
+    limit = MAX_RELATIVE_STEP * np.maximum(1.0, np.abs(np.real(x).astype(np.float64)))
+    return np.minimum(np.asarray(h, dtype=np.float64), limit)
 
 
 def steps_taken(x: np.ndarray, delta: np.ndarray) -> np.ndarray:

@@ -7,6 +7,8 @@ report's own detection floor (and by >= 1% in float64) in one entry never passes
 nothing raises but gradcheck's named errors.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -171,3 +173,32 @@ def test_float16_parameters_are_judged_not_failed():
     report = check_gradient(lambda p: float(np.sum(np.sin(p))), lambda p: np.cos(p), x)
     assert report.status != "failed", str(report)
     assert not check_gradient(lambda p: float(np.sum(np.sin(p))), lambda p: -np.cos(p), x).passed
+
+
+EXTREMES = {
+    "infinite_gradient": (
+        lambda p: float(np.sum(p**2)),
+        lambda p: np.full_like(p, np.inf),
+        "failed",
+    ),
+    "nan_gradient": (lambda p: float(np.sum(p**2)), lambda p: np.full_like(p, np.nan), "failed"),
+    "huge_loss": (lambda p: float(np.sum(p**2)) * 1e300, lambda p: 2e300 * p, "passed"),
+    "float16_loss": (
+        lambda p: np.float16(np.sum(np.sin(p.astype(np.float16)))),
+        lambda p: np.cos(p).astype(np.float16),
+        "inconclusive",
+    ),
+    "underflowing_loss": (lambda p: float(np.sum((p * 1e-200) ** 2)), lambda p: 2e-400 * p, None),
+}
+
+
+@pytest.mark.parametrize("name", EXTREMES)
+def test_extremes_raise_no_warning_from_gradcheck_and_get_the_right_verdict(name):
+    loss, grad, expected = EXTREMES[name]
+    x = np.random.default_rng(0).normal(size=7)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=RuntimeWarning, module=r"gradcheck\.")
+        report = check_gradient(loss, grad, x)
+    if expected is not None:
+        assert report.status == expected, str(report)
+    assert report.status != "failed" or name.endswith("gradient")
