@@ -91,6 +91,23 @@ def of_gradient(declared: np.dtype, gradient: np.ndarray, params: np.ndarray) ->
     return Precision(declared, f"the gradient is {dtype_name(declared)}")
 
 
+def _divisor(gaps: np.ndarray, ulp: float, most: int = 1024) -> float:
+    """Return ``min(gaps) / m`` for the smallest ``m <= most`` making every gap a multiple.
+
+    Gaps that are ``k_i q`` with coprime ``k_i`` have ratios ``k_i / k_min`` to the
+    smallest one; ``m = k_min`` turns them all into whole numbers (0: no such ``m``).
+    Each gap is off by up to ~2 ulps, so the ratios by ``2 ulp (1 + r) / min(gaps)``.
+    """
+    smallest = float(np.min(gaps))
+    ratios = np.asarray(gaps, dtype=float) / smallest
+    slack = 1e-3 + 4 * ulp * (1 + ratios) / smallest
+    for m in range(1, most + 1):
+        scaled = m * ratios
+        if np.all(np.abs(scaled - np.round(scaled)) <= m * slack):
+            return smallest / m
+    return 0.0
+
+
 def _common_step(gaps: np.ndarray, q: float) -> float:
     """Refine `q` on ever larger gaps while each is a whole multiple of it (0: not)."""
     for gap in np.sort(gaps):
@@ -108,8 +125,9 @@ def quantum(values: np.ndarray, eps: float) -> float:
     returns values whose differences are all integer multiples of ``q``, with ``q`` far
     above the float rounding of the values themselves. Its rounding noise is then about
     ``q``, whatever the float precision says. ``q`` is the smallest gap between distinct
-    values (or a fraction 1/2..1/16 of it), refined on ever larger gaps and accepted only
-    if every gap is a whole multiple of it.
+    values divided by the smallest whole number that makes every gap a whole multiple
+    of it (up to 1024), refined on ever larger gaps and accepted only if every gap is a
+    whole multiple of it.
 
     Examples
     --------
@@ -128,10 +146,8 @@ def quantum(values: np.ndarray, eps: float) -> float:
     few = seen.size >= 16 and finite.size <= 4  # many points, a handful of levels
     if gaps.size < 3 and not few:
         return 0.0
-    for divisor in range(1, 17):  # the smallest gap may be several quanta
-        q = float(np.min(gaps)) / divisor
-        if q <= 1024 * ulp:
-            return 0.0
+    q = _divisor(gaps, ulp)  # the smallest gap may be one quantum or many
+    if q > 1024 * ulp:
         q = _common_step(gaps, q)
         multiples = gaps / q if q else gaps
         if q and np.all(np.abs(multiples - np.round(multiples)) <= 1e-3 + 4 * ulp / q):
