@@ -225,11 +225,14 @@ def _quantum(values: np.ndarray, eps: float, probed_gradient: np.ndarray, f0: fl
 
     The probes moved the largest leaf by up to ``PRECISION_STEPS[0]`` relative; a loss
     whose derivative there is ``G`` should have changed by ~``PRECISION_STEPS[0] * G``.
+    A loss that takes only a few values is read as rounded only when the gradient says
+    it should have moved (a flat region, e.g. a dead ReLU, takes few values too).
     """
-    q = prec.quantum(values, eps)
+    finite = values[np.isfinite(values)]
     expected = PRECISION_STEPS[0] * _finite_max(probed_gradient)
-    flat = np.unique(values[np.isfinite(values)]).size == 1
-    if not q and flat and expected > 1e3 * eps * max(abs(f0), 1e-300):
+    moves = expected > 1e3 * eps * max(abs(f0), _finite_max(finite), 1e-300)
+    q = prec.quantum(values, eps, few_levels=moves)
+    if not q and moves and np.unique(finite).size == 1:
         return float("inf")
     return q
 

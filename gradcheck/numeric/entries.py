@@ -32,6 +32,7 @@ class EntryEstimate(NamedTuple):
     allowed: np.ndarray
     kink: np.ndarray
     undecided: np.ndarray | None = None  # every step left the loss's domain
+    gap: np.ndarray | None = None  # |D+ - D-| where a kink was seen (its slope jump)
 
 
 def probe_entries(
@@ -92,7 +93,9 @@ def probe_entries(
         trusted = _trusted(sigma, levels)
     allowed = est.allowed_error(error, est.rounding_bound(sigma, norm), a_rnd)
     n = len(indices)
-    result = EntryEstimate(numeric, allowed, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+    result = EntryEstimate(
+        numeric, allowed, np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n)
+    )
     outside = ~np.isfinite(numeric)
     suspicious = (np.abs(numeric - analytic) > allowed) & ~outside
     if method == "central":  # wider stencils would flag mere curvature
@@ -143,8 +146,44 @@ def _adapt(ctx, leaf, indices, analytic, result) -> None:
         for factor in factors:  # a step that did not help may precede one that does
             rows = _poor(ctx, analytic, result)
             if not rows.size:
-                return
+                break
             _shorter(ctx, leaf, indices, analytic, rows, result, factor)
+    _resolve_kinks(ctx, leaf, indices, analytic, result)
+
+
+#: Step reductions tried for an entry that looks like a kink: a corner *near* the entry
+#: (not at it) is outside a short enough step, and the entry is then judged as smooth.
+KINK_SHRINK = 0.125 ** np.arange(1, 7)
+
+
+def _resolve_kinks(ctx, leaf, indices, analytic, result) -> None:
+    """Re-difference kinks at shorter steps; keep an estimate two shorter steps agree on.
+
+    A ReLU whose corner lies within a step of the entry looks like a kink, and any value
+    between its one-sided slopes would be accepted there; at steps shorter than the
+    distance to the corner it is an ordinary entry again. A shorter step counts only
+    where the kink test could still see the slope jump (the allowed error is below a
+    quarter of it: an exact corner never passes for smooth), and two successive steps
+    must agree (a corner still inside moves the estimate as the step shrinks).
+    """
+    rows = np.flatnonzero(result.kink)
+    jump = result.gap[rows]
+    previous = np.full(rows.size, np.nan), np.full(rows.size, np.inf)
+    for shrink in KINK_SHRINK:
+        if not rows.size:
+            return
+        before = EntryEstimate(*(np.copy(part) for part in result))
+        outside = _refine(ctx, leaf, indices, analytic, rows, None, result, None, shrink)
+        numeric, allowed = result.numeric[rows], result.allowed[rows]
+        smooth = ~outside & ~result.kink[rows] & (allowed < 0.25 * jump)
+        agree = smooth & (np.abs(numeric - previous[0]) <= allowed + previous[1])
+        for part, old in zip(result, before, strict=True):
+            part[rows[~agree]] = old[rows[~agree]]
+        previous = (
+            np.where(smooth, numeric, np.nan)[~agree],
+            np.where(smooth, allowed, np.inf)[~agree],
+        )
+        rows, jump = rows[~agree], jump[~agree]
 
 
 #: Step reductions tried, in turn, for an entry whose differences left the loss's domain.
@@ -239,6 +278,7 @@ def _settle(ctx, analytic, rows, coarse: Level, fine: Level, result, trusted) ->
     """
     result.kink[rows] = _kinks(ctx, coarse, fine)
     result.undecided[rows] = result.kink[rows] & ~_brackets(ctx, coarse, fine, analytic[rows])
+    result.gap[rows] = np.abs(_one_sided_gap(ctx, fine)[0])
     a = analytic[rows]
     trunc = est.truncation(coarse.numeric, fine.numeric, 2)  # the analytic cancels
     rounding = est.rounding_bound(

@@ -118,7 +118,7 @@ def _common_step(gaps: np.ndarray, q: float) -> float:
     return q
 
 
-def quantum(values: np.ndarray, eps: float) -> float:
+def quantum(values: np.ndarray, eps: float, *, few_levels: bool = True) -> float:
     """Return the spacing of a rounded (quantized) loss's values, 0 when it is not rounded.
 
     A loss rounded to multiples of ``q`` (``round(f, 4)``, fixed point, a histogram count)
@@ -127,7 +127,8 @@ def quantum(values: np.ndarray, eps: float) -> float:
     ``q``, whatever the float precision says. ``q`` is the smallest gap between distinct
     values divided by the smallest whole number that makes every gap a whole multiple
     of it (up to 1024), refined on ever larger gaps and accepted only if every gap is a
-    whole multiple of it.
+    whole multiple of it. With `few_levels`, a handful of levels over many values is
+    evidence even with fewer than three gaps.
 
     Examples
     --------
@@ -143,7 +144,7 @@ def quantum(values: np.ndarray, eps: float) -> float:
         return 0.0
     gaps = np.diff(finite)
     ulp = eps * float(np.max(np.abs(finite)))
-    few = seen.size >= 16 and finite.size <= 4  # many points, a handful of levels
+    few = few_levels and seen.size >= 16 and finite.size <= 4  # many points, few levels
     if gaps.size < 3 and not few:
         return 0.0
     q = _divisor(gaps, ulp)  # the smallest gap may be one quantum or many
