@@ -31,7 +31,9 @@ from gradcheck.numeric.entries import Context, complex_steps, with_scale
 from gradcheck.numeric.steps import base_step, dtype_eps
 
 #: Relative steps of the precision probe: large enough to move a float16 or float32 loss.
-PRECISION_STEPS = 5e-3 * 0.2 ** np.arange(6)
+#: Their ratios are irrational (about 1/5, jittered by multiples of sqrt(2)): a loss that
+#: is linear along the probe must not show gaps that are whole multiples of one another.
+PRECISION_STEPS = 5e-3 * 0.2 ** np.arange(6) * (1 + 0.3 * ((np.arange(6) * np.sqrt(2)) % 1))
 #: How much longer the line is measured again when the loss does not change along it.
 NOISE_STRETCH = 64.0
 #: Offsets (in units of the central step, or 16 ulps if larger) of the line along which the
@@ -187,13 +189,20 @@ def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, eps, rng, dtype) -> flo
     return 0.0, values  # no finite line: the noise model rests on eps * |f| and the floor
 
 
-def _precision_values(ev: Evaluator, copy: tr.PrivateCopy, rng) -> np.ndarray:
-    """Return the loss along a line at relative steps `PRECISION_STEPS` (NaN outside)."""
-    leaf = copy.leaves[_largest(copy.leaves)]
+def _precision_values(ev: Evaluator, copy: tr.PrivateCopy, rng, analytic: dict):
+    """Return the loss along a line at relative steps `PRECISION_STEPS` (NaN outside).
+
+    Also returns the change the gradient predicts at the longest step (0 when the
+    direction is one along which the loss is flat, e.g. signs that cancel).
+    """
+    path = _largest(copy.leaves)
+    leaf = copy.leaves[path]
     flat = leaf.reshape(-1)
-    direction = random_signs(rng, leaf.size) * np.maximum(1.0, np.abs(flat))
+    direction = random_signs(rng, leaf.size) * np.maximum(1.0, np.abs(flat.real))
     rows = [(flat + s * direction).astype(leaf.dtype) for s in PRECISION_STEPS]
-    return np.array(support_values(ev, leaf, np.arange(flat.size), rows), dtype=float)
+    values = np.array(support_values(ev, leaf, np.arange(flat.size), rows), dtype=float)
+    slope = np.nan_to_num(analytic[path].reshape(-1), posinf=0.0, neginf=0.0) @ direction
+    return values, PRECISION_STEPS[0] * abs(float(slope))
 
 
 def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng):
@@ -207,12 +216,13 @@ def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng):
     params = prec.Precision(np.dtype(native), f"the parameters are {prec.dtype_name(native)}")
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
     declared = max((np.dtype(evaluated), _loss_dtype_seen(ev)), key=dtype_eps)
-    values = np.append(_precision_values(ev, copy, rng), f0)
+    probe, expected = _precision_values(ev, copy, rng, analytic)
+    values = np.append(probe, f0)
     loss = prec.of_loss(declared, values)
     flat_x = np.concatenate([np.real(v).reshape(-1) for v in args.leaves.values()])
     flat_g = np.concatenate([g.reshape(-1) for g in analytic.values()])
     gradient = prec.of_gradient(np.dtype(analytic_dtype), flat_g, flat_x.astype(float))
-    return loss, prec.coarsest(params, gradient), values
+    return loss, prec.coarsest(params, gradient), values, expected
 
 
 def _finite_max(values: np.ndarray) -> float:
@@ -220,16 +230,14 @@ def _finite_max(values: np.ndarray) -> float:
     return float(np.max(magnitude[np.isfinite(magnitude)], initial=0.0))
 
 
-def _quantum(values: np.ndarray, eps: float, probed_gradient: np.ndarray, f0: float) -> float:
+def _quantum(values: np.ndarray, eps: float, expected: float, f0: float) -> float:
     """Return the loss's quantum (0: not rounded; inf: it never moved, though it should).
 
-    The probes moved the largest leaf by up to ``PRECISION_STEPS[0]`` relative; a loss
-    whose derivative there is ``G`` should have changed by ~``PRECISION_STEPS[0] * G``.
-    A loss that takes only a few values is read as rounded only when the gradient says
-    it should have moved (a flat region, e.g. a dead ReLU, takes few values too).
+    `expected` is the change the gradient predicts along the precision probe. A loss
+    that takes only a few values is read as rounded only when that change is resolvable
+    (a flat region, e.g. a dead ReLU, takes few values too).
     """
     finite = values[np.isfinite(values)]
-    expected = PRECISION_STEPS[0] * _finite_max(probed_gradient)
     moves = expected > 1e3 * eps * max(abs(f0), _finite_max(finite), 1e-300)
     q = prec.quantum(values, eps, few_levels=moves)
     if not q and moves and np.unique(finite).size == 1:
@@ -254,14 +262,14 @@ def prepare(args) -> Setup:
     analytic, accumulation, analytic_dtype = _analytic(args, copy)
     _check_mutation(copy, originals, "grad")
     rng = np.random.default_rng(args.seed)
-    working, analytic_prec, seen = _working_precision(
+    working, analytic_prec, seen, expected = _working_precision(
         args, copy, ev, analytic, analytic_dtype, f0, rng
     )
     eps_eval = dtype_eps(working.dtype)
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
     measured, line = _measured_noise(ev, copy, args.eps, rng, working.dtype)
     values = np.concatenate([seen, line])
-    q = _quantum(values, eps_eval, analytic[_largest(copy.leaves)], f0)
+    q = _quantum(values, eps_eval, expected, f0)
     if q:
         working = working._replace(reason=f"{working.reason}; {_quantum_reason(q)}")
     scale = max(_finite_max(a) for a in analytic.values())

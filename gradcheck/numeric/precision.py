@@ -100,10 +100,10 @@ def _divisor(gaps: np.ndarray, ulp: float, most: int = 1024) -> float:
     """
     smallest = float(np.min(gaps))
     ratios = np.asarray(gaps, dtype=float) / smallest
-    slack = 1e-3 + 4 * ulp * (1 + ratios) / smallest
+    rounding = 4 * ulp * (1 + ratios) / smallest  # per unit of m
     for m in range(1, most + 1):
         scaled = m * ratios
-        if np.all(np.abs(scaled - np.round(scaled)) <= m * slack):
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-3 + m * rounding):
             return smallest / m
     return 0.0
 
