@@ -2,6 +2,7 @@
 
 Run: ``python benchmarks/bench_check.py`` (about 2-3 minutes on 2 cores; the full checks
 at 80k parameters take most of it). Single-threaded BLAS so timings are per evaluation.
+``python benchmarks/bench_check.py --tolerance`` runs only the tolerance section (seconds).
 
 For each size (2-layer tanh MLP, 64 inputs, 10 classes, softmax cross-entropy, batch 4,
 float64) it prints: loss evaluations, wall time, accuracy (max |numeric - exact| over
@@ -16,7 +17,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import math  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
@@ -264,7 +267,46 @@ def run_size(label, hidden, results):
         print("  torch.autograd.gradcheck     not installed")
 
 
+def tolerance_section():
+    """Print the tolerance/actual-error ratio of the checker on smooth float64 functions.
+
+    Per function: ``max allowed / max |numeric - exact|`` over its entries, on a correct
+    gradient (1 = the tolerance is exactly the worst error the differences made; the
+    issue-10 goal is median <= 10, max <= 100), the step factor chosen, and whether a 1%
+    bug in one entry fails.
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "numeric"))
+    from smooth_problems import PROBLEMS, tolerance_ratio
+
+    print("\ntolerance / actual error on smooth float64 functions (correct gradients)")
+    print(f"  {'function':<22} {'ratio':>8}  {'correct':<8} {'1% bug in one entry':<20}")
+    ratios = []
+    for name, (loss, grad, x) in PROBLEMS.items():
+        ratio, within = tolerance_ratio(loss, grad, x)
+        ratios.append(ratio)
+        verdict = gc.check_gradient(loss, grad, x).status
+        bad = gc.check_gradient(loss, _one_entry_bug(grad), x).status
+        print(f"  {name:<22} {ratio:>8.2f}  {verdict:<8} {bad:<20}")
+        assert within, f"{name}: an entry's real error exceeds its tolerance"
+    print(
+        f"  median {np.median(ratios):.2f}, max {max(ratios):.2f} (goal: median <= 10, max <= 100)"
+    )
+
+
+def _one_entry_bug(grad):
+    def wrong(p):
+        g = np.array(grad(p), dtype=float)
+        i = int(np.argmax(np.abs(g)))
+        g[i] *= 1.01
+        return g
+
+    return wrong
+
+
 def main():
+    if "--tolerance" in sys.argv:
+        tolerance_section()
+        return
     start = time.perf_counter()
     results = {}
     for label, hidden in HIDDEN.items():
@@ -288,6 +330,7 @@ def main():
         f"  engine overhead with a free loss on 80k parameters: {over:.2f} us/eval "
         f"(the loss itself {direct:.2f} us)"
     )
+    tolerance_section()
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

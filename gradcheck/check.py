@@ -8,6 +8,8 @@ accumulation; user functions that mutate their inputs are reported by path.
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -16,21 +18,28 @@ import numpy as np
 from gradcheck import _validate as v
 from gradcheck import tree as tr
 from gradcheck._progress import Progress
+from gradcheck.check_report import build_report, describe
 from gradcheck.check_setup import Setup, prepare, recheck
-from gradcheck.diagnose import diagnose
 from gradcheck.errors import (
     GradientMismatch,
     InvalidArgumentError,
     InvalidTypeError,
-    at_path,
     leaf_of,
 )
 from gradcheck.numeric.stencils import METHODS
 from gradcheck.numeric.sweep import LeafResult, sample_size, sweep_directions, sweep_entries
-from gradcheck.results import Failure, GradientReport, ParamSummary
+from gradcheck.results import GradientReport
 
-MAX_SCATTER = 200
 DIRECTION_METHODS = ("central", "richardson")
+#: The method used when `method` is not given: per mode (directional checks need
+#: Richardson's small error to see one wrong entry among many).
+DEFAULT_METHOD = {"full": "central", "sample": "central", "directional": "richardson"}
+#: A step outside this band cannot resolve a derivative in any dtype we evaluate in:
+#: below it ``x + eps`` rounds to ``x`` (or leaves the normal range); at and above 1 the
+#: difference measures the function over a range as wide as the entry itself.
+EPS_BAND = (1e-12, 1.0)
+#: A full check of more entries than this announces its cost on stderr before it starts.
+ANNOUNCE_ENTRIES = 100_000
 
 
 class CheckArgs(NamedTuple):
@@ -93,15 +102,42 @@ def _check_params(params: Any) -> dict:
     return leaves
 
 
+def _check_eps(eps: Any) -> float | None:
+    if eps is None:
+        return None
+    v.check_positive("eps", eps)
+    low, high = EPS_BAND
+    if not low <= float(eps) < high:
+        raise InvalidArgumentError(
+            f"`eps`={eps!r} is out of range: a step must be in [{low:g}, {high:g}) (it is "
+            "scaled by max(1, |x|)); smaller steps are lost in rounding, larger ones measure "
+            "the loss over a range as wide as the entry. Leave `eps=None` (the step is "
+            "chosen per dtype) or pass e.g. eps=1e-6."
+        )
+    return float(eps)
+
+
+def _check_method(method: Any, directions: int | None) -> str:
+    mode = "directional" if directions is not None else "full"
+    if method is None:
+        return DEFAULT_METHOD[mode]
+    v.check_choice("method", method, METHODS)
+    if directions is not None and method not in DIRECTION_METHODS:
+        raise InvalidArgumentError(
+            f"`directions` works with method='central' or 'richardson'; got "
+            f"method={method!r}. Drop `directions` or change `method`."
+        )
+    return method
+
+
 def _validate_check_gradient(loss, grad, params, **kw: Any) -> CheckArgs:
     """Check every argument of :func:`check_gradient`; return them normalized."""
     v.check_callable("loss", loss, "loss(params)")
     v.check_callable("grad", grad, "grad(params)")
     leaves = _check_params(params)
-    v.check_choice("method", kw["method"], METHODS)
     for name in ("rtol", "atol"):
         v.check_positive(name, kw[name], strict=False)
-    v.check_positive("eps", kw["eps"])
+    eps = _check_eps(kw["eps"])
     sample = _check_sample(kw["sample"])
     directions = _check_count("directions", kw["directions"])
     if sample is not None and directions is not None:
@@ -109,11 +145,7 @@ def _validate_check_gradient(loss, grad, params, **kw: Any) -> CheckArgs:
             f"Give `sample` or `directions`, not both (sample={sample!r}, "
             f"directions={directions!r})."
         )
-    if directions is not None and kw["method"] not in DIRECTION_METHODS:
-        raise InvalidArgumentError(
-            f"`directions` works with method='central' or 'richardson'; got "
-            f"method={kw['method']!r}. Drop `directions` or change `method`."
-        )
+    method = _check_method(kw["method"], directions)
     v.check_type("seed", kw["seed"], (int, np.integer), "an int")
     if kw["seed"] < 0:
         raise InvalidArgumentError(
@@ -123,8 +155,10 @@ def _validate_check_gradient(loss, grad, params, **kw: Any) -> CheckArgs:
     batch_size = _check_count("batch_size", kw["batch_size"])
     if kw["progress"] is not None:
         v.check_type("progress", kw["progress"], bool, "True, False or None")
+    if directions is not None:  # more directions than entries certify nothing more
+        directions = min(directions, max(leaf.size for leaf in leaves.values()))
     return CheckArgs(
-        loss, grad, params, leaves, kw["method"], kw["rtol"], kw["atol"], kw["eps"],
+        loss, grad, params, leaves, method, kw["rtol"], kw["atol"], eps,
         sample, directions, int(kw["seed"]), batch_size, kw["progress"],
     )  # fmt: skip
 
@@ -134,7 +168,7 @@ def check_gradient(
     grad: Callable[[Any], Any],
     params: Any,
     *,
-    method: str = "central",
+    method: str | None = None,
     rtol: float | None = None,
     atol: float | None = None,
     eps: float | None = None,
@@ -154,22 +188,24 @@ def check_gradient(
         ``grad(params) ->`` a tree with the structure and shapes of `params`.
     params : ndarray, number, or dict/list/tuple of them
         The point to check at. Never modified (a private copy is perturbed).
-    method : {"central", "forward", "backward", "richardson", "complex"}
-        Difference formula. "richardson" extrapolates central differences at three
-        steps (more accurate, 6 evaluations per entry); "complex" is the complex step
-        (exact to rounding; the loss must accept complex parameters).
+    method : {"central", "forward", "backward", "richardson", "complex"}, optional
+        Difference formula; by default "central", and "richardson" with `directions`.
+        "richardson" extrapolates central differences at three steps (more accurate, 6
+        evaluations per entry); "complex" is the complex step (exact to rounding; the
+        loss must accept complex parameters).
     rtol, atol : float, optional
         Override the error model: an entry fails when
         ``|analytic - numeric| > atol + rtol * max(|analytic|, |numeric|)``.
     eps : float, optional
-        Step for entries of magnitude <= 1 (scaled by ``|x|`` above); default from the
-        dtype: ``EPS**(1/(order+1))``.
+        Step for entries of magnitude <= 1 (scaled by ``|x|`` above), in [1e-12, 1);
+        default from the working precision: ``EPS**(1/(order+1))``.
     sample : int or float, optional
         Check this many entries (int) or this fraction (float) of each parameter: the
         largest ``|analytic|`` entries plus a seeded random rest.
     directions : int, optional
-        Certify each parameter with this many random signed directions (2 evaluations
-        each) and localize wrong entries by bisection where one fails.
+        Certify each parameter with this many random signed directions (6 evaluations
+        each with the default Richardson) and localize wrong entries by bisection where
+        one fails. Capped at the largest parameter's size.
     seed : int
         Seed of the sampling and of the directions.
     batch_size : int, optional
@@ -180,7 +216,9 @@ def check_gradient(
     Returns
     -------
     GradientReport
-        ``.passed``, ``.failures``, ``.params``, ``.kinks``, ``.diagnoses``...
+        ``.passed``, ``.status`` ("passed", "failed" or "inconclusive"),
+        ``.inconclusive``, ``.failures``, ``.params``, ``.kinks``, ``.diagnoses``...
+        ``.passed`` is True only when every checked entry was certified.
 
     Raises
     ------
@@ -203,6 +241,16 @@ def check_gradient(
     off by a few ulps of ``G``, with ``G`` the parameter's largest ``|analytic|``. See
     :mod:`gradcheck.numeric.estimates`.
 
+    The working precision is measured, not assumed (:mod:`gradcheck.numeric.precision`):
+    a loss whose values are all exactly float32 computes in float32 (``tensor.item()``),
+    a loss whose values are multiples of a quantum is rounded, and the steps and the
+    rounding model follow. Each parameter's step is chosen from measured truncation and
+    rounding on a few trial entries (:mod:`gradcheck.numeric.adaptive`); near a domain
+    edge steps shrink until the loss is finite. An entry that cannot be certified (a
+    kink whose one-sided derivatives do not bracket the analytic one, every step out of
+    the domain, most entries coarser than 1%) makes its parameter inconclusive:
+    ``.passed`` is then False and ``.inconclusive`` says why and what to change.
+
     Examples
     --------
     >>> import numpy as np
@@ -224,7 +272,10 @@ def check_gradient(
 
 
 def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) -> GradientReport:
-    """Like :func:`check_gradient`, but raise :class:`GradientMismatch` when it fails.
+    """Like :func:`check_gradient`, but raise :class:`GradientMismatch` unless it passed.
+
+    An inconclusive check raises too: its message starts with what could not be
+    certified and what to change (e.g. return the loss in float64).
 
     Examples
     --------
@@ -235,7 +286,8 @@ def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) 
     """
     report = check_gradient(loss, grad, params, **kwargs)
     if not report.passed:
-        error = GradientMismatch(str(report), report)
+        head = describe(report)
+        error = GradientMismatch(f"{head}\n{report}" if head else str(report), report)
         error.diagnoses = list(report.diagnoses)
         raise error
     return report
@@ -255,9 +307,27 @@ def _estimated_evaluations(args: CheckArgs) -> int:
     return per_entry[args.method] * sum(sizes)
 
 
+def _announce(args: CheckArgs, setup: Setup, total: int) -> None:
+    """Say what a large full check will cost before it starts (stderr, terminal or not)."""
+    entries = sum(leaf.size for leaf in args.leaves.values())
+    if args.directions is not None or args.sample is not None or entries <= ANNOUNCE_ENTRIES:
+        return
+    start = time.perf_counter()
+    setup.evaluator()
+    seconds = (time.perf_counter() - start) * total
+    print(
+        f"gradcheck: a full check of {entries} entries needs about {total} loss evaluations "
+        f"(~{seconds:.0f} s at this loss's speed); pass `sample=` or `directions=` for a "
+        "faster check.",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _sweep(args: CheckArgs, setup: Setup) -> dict[str, LeafResult]:
     rng = np.random.default_rng(args.seed)
     total = _estimated_evaluations(args)
+    _announce(args, setup, total)
     per_entry = EVALUATIONS[args.method]
     with Progress(total, "gradcheck", enabled=args.progress) as bar:
         ctx = setup.ctx._replace(on_entry=lambda: bar.update(per_entry))
@@ -266,114 +336,3 @@ def _sweep(args: CheckArgs, setup: Setup) -> dict[str, LeafResult]:
                 ctx, setup.leaves, setup.analytic, args.directions, rng, args.method
             )
         return sweep_entries(ctx, setup.leaves, setup.analytic, args.method, args.sample, rng)
-
-
-class _Verdict(NamedTuple):
-    error: np.ndarray
-    allowed: np.ndarray
-    failed: np.ndarray
-
-
-def _verdict(result: LeafResult, rtol: float | None, atol: float | None) -> _Verdict:
-    a, n = result.analytic, result.numeric
-    error = np.abs(a - n)
-    allowed = result.allowed
-    if rtol is not None or atol is not None:
-        allowed = (atol or 0.0) + (rtol or 0.0) * np.maximum(np.abs(a), np.abs(n))
-    failed = ~(error <= allowed) & ~result.kink
-    return _Verdict(error, np.broadcast_to(allowed, error.shape), failed)
-
-
-def _max_rel(result: LeafResult, verdict: _Verdict, scale: float) -> float:
-    if result.indices.size:
-        smooth = verdict.error[~result.kink]
-        return float(np.max(smooth, initial=0.0) / scale)
-    ratios = [
-        abs(p.discrepancy) / max(abs(p.numeric), abs(p.analytic), 1e-300) for p in result.probes
-    ]
-    return float(max(ratios, default=0.0))
-
-
-def _failures(path: str, shape: tuple, result: LeafResult, verdict: _Verdict) -> list[Failure]:
-    rows = np.flatnonzero(verdict.failed)
-    return [
-        Failure(
-            path, tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
-            float(result.analytic[r]), float(result.numeric[r]), float(verdict.error[r]),
-            float(verdict.allowed[r]), float(verdict.error[r] / max(verdict.allowed[r], 1e-300)),
-        )
-        for r in rows
-    ]  # fmt: skip
-
-
-def _scatter(result: LeafResult, verdict: _Verdict) -> dict:
-    order = np.argsort(~verdict.failed, kind="stable")[:MAX_SCATTER]
-    return {"analytic": result.analytic[order].tolist(), "numeric": result.numeric[order].tolist()}
-
-
-def _full_arrays(setup, results: dict, verdicts: dict) -> tuple[dict, dict, dict]:
-    numeric, checked, failed = {}, {}, {}
-    for path, result in results.items():
-        shape = setup.analytic[path].shape
-        numeric[path] = np.full(shape, np.nan)
-        checked[path] = np.zeros(shape, dtype=bool)
-        failed[path] = np.zeros(shape, dtype=bool)
-        numeric[path].reshape(-1)[result.indices] = result.numeric
-        checked[path].reshape(-1)[result.indices] = ~result.kink
-        failed[path].reshape(-1)[result.indices] = verdicts[path].failed
-    return numeric, checked, failed
-
-
-def _diagnoses(args: CheckArgs, setup, results: dict, verdicts: dict) -> list:
-    if not any(v.failed.any() for v in verdicts.values()):
-        return list(setup.accumulation)
-    numeric, checked, failed = _full_arrays(setup, results, verdicts)
-    params = {path: np.real(leaf).astype(float) for path, leaf in setup.copy.leaves.items()}
-    found = diagnose(
-        setup.analytic, numeric, params, checked=checked, failed=failed,
-        batch_size=args.batch_size,
-    )  # fmt: skip
-    return list(setup.accumulation) + list(found)
-
-
-def _mode(args: CheckArgs) -> str:
-    if args.directions is not None:
-        return "directional"
-    return "sample" if args.sample is not None else "full"
-
-
-def _scale(setup, results: dict) -> float:
-    values = [np.max(np.abs(a), initial=0.0) for a in setup.analytic.values()]
-    values += [np.max(np.abs(r.numeric), initial=0.0) for r in results.values()]
-    return max(max(values), 1e-300)
-
-
-def build_report(args: CheckArgs, setup, results: dict) -> GradientReport:
-    """Turn the sweep's arrays into verdicts, failures, summaries and diagnoses."""
-    verdicts = {path: _verdict(r, args.rtol, args.atol) for path, r in results.items()}
-    scale, notes = _scale(setup, results), list(setup.notes)
-    summaries, failures, kinks, scatter = {}, [], [], {}
-    for path, result in results.items():
-        shape, verdict = setup.analytic[path].shape, verdicts[path]
-        failures += _failures(path, shape, result, verdict)
-        unresolved = result.directional_failed and not verdict.failed.any()
-        if unresolved:
-            notes.append(
-                f"a directional check of {at_path(path)} failed, but no single entry "
-                "could be confirmed wrong: run a full check of this parameter"
-            )
-        checked = result.indices.size if args.directions is None else int(np.prod(shape))
-        summaries[path] = ParamSummary(
-            path, shape, not (verdict.failed.any() or unresolved),
-            _max_rel(result, verdict, scale), checked, int(verdict.failed.sum()),
-        )  # fmt: skip
-        kinks += [(path, tuple(int(i) for i in np.unravel_index(k, shape)))
-                  for k in result.indices[result.kink]]  # fmt: skip
-        scatter[path] = _scatter(result, verdict)
-    failures.sort(key=lambda f: -f.ratio if np.isfinite(f.ratio) else -np.inf)
-    passed = all(s.passed for s in summaries.values()) and not setup.accumulation
-    return GradientReport(
-        passed, max((s.max_rel_error for s in summaries.values()), default=0.0),
-        setup.n_evaluations, failures, summaries, kinks, _diagnoses(args, setup, results, verdicts),
-        args.method, _mode(args), setup.dtype, setup.evaluated_dtype, notes, scatter,
-    )  # fmt: skip

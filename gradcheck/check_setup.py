@@ -24,11 +24,16 @@ from gradcheck.errors import (
     at_path,
 )
 from gradcheck.numeric import estimates as est
+from gradcheck.numeric import precision as prec
 from gradcheck.numeric.differences import Evaluator, support_values
 from gradcheck.numeric.directions import directional_difference, random_signs
-from gradcheck.numeric.entries import Context, complex_steps
+from gradcheck.numeric.entries import Context, complex_steps, with_scale
 from gradcheck.numeric.steps import base_step, dtype_eps
 
+#: Relative steps of the precision probe: large enough to move a float16 or float32 loss.
+#: Their ratios are irrational (about 1/5, jittered by multiples of sqrt(2)): a loss that
+#: is linear along the probe must not show gaps that are whole multiples of one another.
+PRECISION_STEPS = 5e-3 * 0.2 ** np.arange(6) * (1 + 0.3 * ((np.arange(6) * np.sqrt(2)) % 1))
 #: How much longer the line is measured again when the loss does not change along it.
 NOISE_STRETCH = 64.0
 #: Offsets (in units of the central step, or 16 ulps if larger) of the line along which the
@@ -54,6 +59,8 @@ class Setup(NamedTuple):
     evaluated_dtype: str
     notes: list
     others: list  # further evaluators (trial in float64, complex) for the count
+    precision: str = "float64"  # the working precision the error model assumes
+    precision_reason: str = ""
 
     @property
     def n_evaluations(self) -> int:
@@ -160,7 +167,7 @@ def _line_values(ev: Evaluator, leaf: np.ndarray, direction, h: float, stretch: 
     return np.array(support_values(ev, leaf, np.arange(flat.size), rows))
 
 
-def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, eps, rng) -> float:
+def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, eps, rng, dtype) -> float:
     """Measure the loss noise along a short line; lengthen it once if the loss looks flat.
 
     The line is centred one step away from ``x`` (at ``x + h d``), where the differences
@@ -172,11 +179,76 @@ def _measured_noise(ev: Evaluator, copy: tr.PrivateCopy, eps, rng) -> float:
     """
     leaf = copy.leaves[_largest(copy.leaves)]
     direction = random_signs(rng, leaf.size) * np.maximum(1.0, np.abs(leaf.reshape(-1)))
-    h = max(base_step(leaf.dtype, 2, eps), 16 * dtype_eps(leaf.dtype) / NOISE_LINE[-1])
-    values = _line_values(ev, leaf, direction, h, 1.0)
-    if not est.resolves_rounding(values):
-        values = _line_values(ev, leaf, direction, h, NOISE_STRETCH)
-    return est.measure_noise(values, NOISE_LINE)
+    h = max(base_step(dtype, 2, eps), 16 * dtype_eps(dtype) / NOISE_LINE[-1])
+    for shrink in (1.0, 2.0**-6, 2.0**-12, 2.0**-18):  # near a domain edge: shorter lines
+        values = _line_values(ev, leaf, direction, h * shrink, 1.0)
+        if np.isfinite(values).all() and not est.resolves_rounding(values):
+            values = _line_values(ev, leaf, direction, h * shrink, NOISE_STRETCH)
+        if np.isfinite(values).all():
+            return est.measure_noise(values, NOISE_LINE), values
+    return 0.0, values  # no finite line: the noise model rests on eps * |f| and the floor
+
+
+def _precision_values(ev: Evaluator, copy: tr.PrivateCopy, rng, analytic: dict):
+    """Return the loss along a line at relative steps `PRECISION_STEPS` (NaN outside).
+
+    Also returns the change the gradient predicts at the longest step (0 when the
+    direction is one along which the loss is flat, e.g. signs that cancel).
+    """
+    path = _largest(copy.leaves)
+    leaf = copy.leaves[path]
+    flat = leaf.reshape(-1)
+    direction = random_signs(rng, leaf.size) * np.maximum(1.0, np.abs(flat.real))
+    rows = [(flat + s * direction).astype(leaf.dtype) for s in PRECISION_STEPS]
+    values = np.array(support_values(ev, leaf, np.arange(flat.size), rows), dtype=float)
+    slope = np.nan_to_num(analytic[path].reshape(-1), posinf=0.0, neginf=0.0) @ direction
+    return values, PRECISION_STEPS[0] * abs(float(slope))
+
+
+def _working_precision(args, copy, ev, analytic, analytic_dtype, f0, rng):
+    """Return the loss's precision, the gradient's (or the parameters') and values seen.
+
+    The loss's precision sets the steps and the loss's rounding; the coarser of the
+    gradient's and the parameters' sets the analytic gradient's rounding (a gradient of
+    float32 parameters may have been computed in float32 and cast).
+    """
+    native = np.result_type(*[leaf.dtype for leaf in args.leaves.values()])
+    params = prec.Precision(np.dtype(native), f"the parameters are {prec.dtype_name(native)}")
+    evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
+    declared = max((np.dtype(evaluated), _loss_dtype_seen(ev)), key=dtype_eps)
+    probe, expected = _precision_values(ev, copy, rng, analytic)
+    values = np.append(probe, f0)
+    loss = prec.of_loss(declared, values)
+    flat_x = np.concatenate([np.real(v).reshape(-1) for v in args.leaves.values()])
+    flat_g = np.concatenate([g.reshape(-1) for g in analytic.values()])
+    gradient = prec.of_gradient(np.dtype(analytic_dtype), flat_g, flat_x.astype(float))
+    return loss, prec.coarsest(params, gradient), values, expected
+
+
+def _finite_max(values: np.ndarray) -> float:
+    magnitude = np.abs(values)
+    return float(np.max(magnitude[np.isfinite(magnitude)], initial=0.0))
+
+
+def _quantum(values: np.ndarray, eps: float, expected: float, f0: float) -> float:
+    """Return the loss's quantum (0: not rounded; inf: it never moved, though it should).
+
+    `expected` is the change the gradient predicts along the precision probe. A loss
+    that takes only a few values is read as rounded only when that change is resolvable
+    (a flat region, e.g. a dead ReLU, takes few values too).
+    """
+    finite = values[np.isfinite(values)]
+    moves = expected > 1e3 * eps * max(abs(f0), _finite_max(finite), 1e-300)
+    q = prec.quantum(values, eps, few_levels=moves)
+    if not q and moves and np.unique(finite).size == 1:
+        return float("inf")
+    return q
+
+
+def _quantum_reason(q: float) -> str:
+    if np.isinf(q):
+        return "its value never changed along probes that should have moved it"
+    return f"its values are rounded to multiples of {q:.3g}"
 
 
 def prepare(args) -> Setup:
@@ -186,25 +258,34 @@ def prepare(args) -> Setup:
     _check_mutation(copy, originals, "loss")
     ev = Evaluator(args.loss, copy)
     f0 = _deterministic_f0(ev, originals)
+    ev.finite_only = False  # beyond the checked point a NaN means: outside the domain
     analytic, accumulation, analytic_dtype = _analytic(args, copy)
-    eps_analytic = dtype_eps(analytic_dtype)
     _check_mutation(copy, originals, "grad")
-    evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
-    coarsest = max((evaluated, _loss_dtype_seen(ev)), key=dtype_eps)
-    eps_eval = dtype_eps(coarsest)
     rng = np.random.default_rng(args.seed)
-    measured = _measured_noise(ev, copy, args.eps, rng)
-    scale = max(float(np.max(np.abs(a), initial=0.0)) for a in analytic.values())
-    sigma = est.loss_noise(np.array([f0]), eps_eval, measured, coarsest)
+    working, analytic_prec, seen, expected = _working_precision(
+        args, copy, ev, analytic, analytic_dtype, f0, rng
+    )
+    eps_eval = dtype_eps(working.dtype)
+    evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
+    measured, line = _measured_noise(ev, copy, args.eps, rng, working.dtype)
+    values = np.concatenate([seen, line])
+    q = _quantum(values, eps_eval, expected, f0)
+    if q:
+        working = working._replace(reason=f"{working.reason}; {_quantum_reason(q)}")
+    scale = max(_finite_max(a) for a in analytic.values())
+    sigma = est.loss_noise(np.array([f0]), eps_eval, max(measured, q / 2), working.dtype)
     tiny = float(np.finfo(analytic_dtype).smallest_subnormal)
     ctx = Context(
-        ev, f0, sigma, eps_analytic, args.eps, gradient_scale=scale, eps_eval=eps_eval,
-        tiny_analytic=tiny,
+        ev, f0, sigma, dtype_eps(analytic_prec.dtype), args.eps, gradient_scale=scale,
+        eps_eval=eps_eval, tiny_analytic=tiny, step_dtype=working.dtype,
     )  # fmt: skip
+    working = prec.coarsest(working, analytic_prec)
+    if working.dtype != np.dtype(evaluated) or q:
+        notes.append(f"assumed {prec.dtype_name(working.dtype)} precision: {working.reason}")
     setup = Setup(
         copy, copy.leaves, ev, ctx, analytic, accumulation, originals,
         str(np.result_type(*[leaf.dtype for leaf in args.leaves.values()])),
-        str(evaluated), notes, [trial],
+        str(evaluated), notes, [trial], prec.dtype_name(working.dtype), working.reason,
     )  # fmt: skip
     if args.method == "complex":
         setup = _complex_setup(args, setup, rng)
@@ -228,6 +309,7 @@ def _complex_setup(args, setup: Setup, rng) -> Setup:
         raise
     except Exception as exc:
         raise _not_complex_safe(f"`loss` raised {type(exc).__name__}: {exc}") from exc
+    cev.finite_only = False  # beyond the checked point a NaN means: outside the domain
     _check_complex_agrees(setup, ccopy, cev, rng)
     ctx = setup.ctx._replace(imag=cev.imag)
     return setup._replace(leaves=ccopy.leaves, ctx=ctx, others=[*setup.others, cev])
@@ -242,16 +324,28 @@ def _not_complex_safe(why: str) -> InvalidArgumentError:
 
 
 def _check_complex_agrees(setup: Setup, ccopy, cev: Evaluator, rng) -> None:
+    """Compare one complex-step directional derivative with real differences.
+
+    The real differences' noise follows the parameter's gradient scale (a symmetric point
+    where the loss is 0 still rounds its terms); where they left the domain at every
+    step the probe cannot judge, and the per-entry checks decide.
+    """
     path = _largest(setup.copy.leaves)
     leaf, cleaf = setup.copy.leaves[path], ccopy.leaves[path]
     support = np.arange(leaf.size)
     signs = random_signs(rng, leaf.size)
-    real, allowed = directional_difference(setup.ctx, leaf, support, signs)
+    ctx = with_scale(setup.ctx, setup.analytic[path])
+    real, allowed = directional_difference(ctx, leaf, support, signs)
+    if not np.isfinite(real):
+        return
     x = cleaf.reshape(-1).copy()
     t = float(np.min(complex_steps(x, None)))
     row = x + 1j * t * signs * np.maximum(1.0, np.abs(x.real))
     complex_value = support_values(cev.imag, cleaf, support, [row])[0] / t
-    allowed += float(est.allowed_error(est.rounding_bound(setup.ctx.eps_eval, abs(real))))
+    # derivatives (and terms) that cancel to ~0 at a symmetric point round like their
+    # terms, which are not observable: a gap below sqrt(eps) of the scales is no evidence
+    scale = abs(real) + ctx.param_scale * np.sqrt(leaf.size) + abs(ctx.f0) + 1.0
+    allowed += float(np.sqrt(ctx.eps_eval)) * scale
     if not abs(complex_value - real) <= allowed:
         raise _not_complex_safe(
             f"along a random direction of {at_path(path)} the complex step gives "

@@ -393,7 +393,7 @@ def weigh_by_consistency(case: Case, found: list) -> list:
     for d in found:
         model = hypothesis_model(d.kind, case, d.evidence)
         fractions.append(1.0 if model is None else consistency(case, model))
-    best = max(fractions, default=1.0)
+    best = max(fractions, default=1.0) or 1.0  # no hypothesis fits anything: keep them
     return [
         replace(d, confidence=d.confidence * f / best, evidence={**d.evidence, "consistent": f})
         for d, f in zip(found, fractions, strict=True)

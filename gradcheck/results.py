@@ -3,6 +3,14 @@
 :class:`GradientReport` is what :func:`gradcheck.check_gradient` returns. ``str(report)``
 is a compact table (per parameter, then the worst entries, then the diagnoses);
 ``report.to_dict()`` holds only JSON types, non-finite floats encoded as strings.
+
+A check has three outcomes, per parameter and for the whole report: ``"passed"`` (every
+checked entry certified), ``"failed"`` (an entry is outside the error model, or the
+gradient changes between calls) and ``"inconclusive"`` (the numbers cannot decide: too
+many kinks, a loss too coarse for any step, a probe that left the loss's domain).
+Relative errors are per entry: ``|analytic - numeric| / max(|analytic|, |numeric|,
+REL_FLOOR * G)`` with ``G`` the parameter's own largest derivative, so a near-zero entry
+is measured against a tenth of its parameter's scale instead of exploding.
 """
 
 from __future__ import annotations
@@ -15,6 +23,11 @@ from gradcheck._jsonsafe import json_float, to_jsonable
 #: At most this many failures in ``to_dict()`` and in the table.
 MAX_DICT_FAILURES = 50
 MAX_TABLE_FAILURES = 10
+#: Entries smaller than this fraction of their parameter's largest derivative are measured
+#: relative to that fraction (see the module docstring).
+REL_FLOOR = 0.1
+#: The three outcomes of an entry, a parameter and a report.
+STATUSES = ("passed", "failed", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,26 @@ class Failure:
 
 @dataclass(frozen=True)
 class ParamSummary:
-    """Per-parameter verdict: how many entries were checked and failed, the worst error."""
+    """Per-parameter verdict: how many entries were checked and failed, the worst error.
+
+    Attributes
+    ----------
+    path, shape : str, tuple
+        The parameter.
+    passed : bool
+        True only when every checked entry was certified (``status == "passed"``).
+    max_rel_error : float
+        The largest per-entry relative error of this parameter's checked entries:
+        ``|analytic - numeric| / max(|analytic|, |numeric|, REL_FLOOR * G)``, ``G`` its
+        own largest derivative (never another parameter's).
+    checked, failed : int
+        Entries compared and entries outside the error model.
+    status : str
+        ``"passed"``, ``"failed"`` or ``"inconclusive"``.
+    detection_floor : float
+        The smallest relative error in one entry (same measure as `max_rel_error`) that
+        this check would have caught: PASSED means no checked entry is off by more.
+    """
 
     path: str
     shape: tuple
@@ -69,6 +101,12 @@ class ParamSummary:
     max_rel_error: float
     checked: int
     failed: int
+    status: str = ""
+    detection_floor: float = float("nan")
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", "passed" if self.passed else "failed")
 
     @property
     def size(self) -> int:
@@ -88,6 +126,47 @@ class ParamSummary:
             "checked": int(self.checked),
             "failed": int(self.failed),
             "size": self.size,
+            "status": self.status,
+            "detection_floor": json_float(self.detection_floor),
+        }
+
+
+@dataclass(frozen=True)
+class Inconclusive:
+    """A parameter (or the whole check) that could not be certified, and what to change.
+
+    Attributes
+    ----------
+    path : str or None
+        The parameter (None: the whole check).
+    reason : str
+        Why the numbers cannot decide.
+    advice : str
+        What to change so that they can.
+    entries : int
+        How many entries could not be certified (0 when not counted per entry).
+    """
+
+    path: str | None
+    reason: str
+    advice: str
+    entries: int = 0
+
+    def __str__(self) -> str:
+        where = (
+            f"`{self.path}`"
+            if self.path
+            else ("the bare parameter" if self.path == "" else "the check")
+        )
+        return f"{where}: {self.reason}. {self.advice}"
+
+    def to_dict(self) -> dict:
+        """Return a JSON-safe dict."""
+        return {
+            "path": self.path,
+            "reason": self.reason,
+            "advice": self.advice,
+            "entries": int(self.entries),
         }
 
 
@@ -98,9 +177,11 @@ class GradientReport:
     Attributes
     ----------
     passed : bool
-        True when no entry failed and nothing (e.g. accumulation) invalidated the gradient.
+        True only when every checked entry was certified: nothing failed, nothing (e.g.
+        accumulation) invalidated the gradient and nothing was inconclusive.
     max_rel_error : float
-        Largest ``max|analytic - numeric| / max|gradient|`` over the parameters.
+        The largest per-entry relative error over the parameters (each entry measured
+        against its own parameter; see :class:`ParamSummary`).
     n_evaluations : int
         Loss evaluations made (like scipy's ``nfev``).
     failures : list of Failure
@@ -122,6 +203,13 @@ class GradientReport:
         Path -> {"analytic": [...], "numeric": [...]} for at most 200 checked entries.
     title : str or None
         A name for the check (used by reports).
+    inconclusive : list of Inconclusive
+        What could not be certified, why, and what to change (empty when conclusive).
+    precision : str
+        The working precision the error model assumed (the coarsest of the parameters',
+        the loss's and the gradient's, measured from the values they return).
+    precision_reason : str
+        Why that precision was assumed.
 
     Examples
     --------
@@ -145,6 +233,26 @@ class GradientReport:
     notes: list = field(default_factory=list)
     scatter: dict = field(default_factory=dict)
     title: str | None = None
+    inconclusive: list = field(default_factory=list)
+    precision: str = "float64"
+    precision_reason: str = ""
+
+    @property
+    def status(self) -> str:
+        """``"passed"``, ``"failed"`` or ``"inconclusive"`` (failed wins over inconclusive)."""
+        if self.passed:
+            return "passed"
+        statuses = {s.status for s in self.params.values()}
+        if self.inconclusive and "failed" not in statuses and not self.failures:
+            if not any(d.kind == "accumulation" for d in self.diagnoses):
+                return "inconclusive"
+        return "failed"
+
+    @property
+    def detection_floor(self) -> float:
+        """The largest detection floor over the parameters (see :class:`ParamSummary`)."""
+        floors = [float(s.detection_floor) for s in self.params.values()]
+        return max(floors, default=float("nan"))
 
     def __str__(self) -> str:
         return format_report(self)
@@ -178,6 +286,10 @@ class GradientReport:
             "kinks": [{"path": p, "index": [int(i) for i in idx]} for p, idx in self.kinks],
             "diagnoses": [d.to_dict() for d in self.diagnoses],
             "scatter": to_jsonable(self.scatter),
+            "status": self.status,
+            "inconclusive": [item.to_dict() for item in self.inconclusive],
+            "detection_floor": json_float(self.detection_floor),
+            "precision": {"dtype": self.precision, "reason": self.precision_reason},
         }
 
 
@@ -185,18 +297,28 @@ def _fmt(value: Any) -> str:
     return f"{value:.3e}" if isinstance(value, float) else str(value)
 
 
+_MARKS = {"passed": "ok", "failed": "FAIL", "inconclusive": "INCONCLUSIVE"}
+
+
 def _param_rows(report: GradientReport) -> list[str]:
-    head = f"  {'parameter':<20} {'shape':<14} {'checked':>9} {'failed':>7} {'max rel err':>12}"
+    head = (
+        f"  {'parameter':<20} {'shape':<14} {'checked':>9} {'failed':>7}  "
+        f"{'max entry rel err':>17} {'detects >=':>10}"
+    )
     rows = [head]
     for s in report.params.values():
-        mark = "ok" if s.passed else "FAIL"
         shape = "x".join(str(d) for d in s.shape) or "scalar"
         name = s.path or "(params)"
         rows.append(
-            f"  {name:<20} {shape:<14} {s.checked:>9} {s.failed:>7} "
-            f"{_fmt(float(s.max_rel_error)):>12}  {mark}"
+            f"  {name:<20} {shape:<14} {s.checked:>9} {s.failed:>7}  "
+            f"{_fmt(float(s.max_rel_error)):>17} {_floor(s.detection_floor):>10}  "
+            f"{_MARKS.get(s.status, s.status)}"
         )
     return rows
+
+
+def _floor(value: float) -> str:
+    return "-" if value != value else f"{value:.1e}"
 
 
 def _failure_rows(report: GradientReport) -> list[str]:
@@ -230,15 +352,17 @@ def _diagnosis_rows(report: GradientReport) -> list[str]:
 
 def format_report(report: GradientReport) -> str:
     """Return the report as a compact table (what ``str(report)`` shows)."""
-    verdict = "PASSED" if report.passed else "FAILED"
+    verdict = report.status.upper()
     title = f"{report.title}: " if report.title else ""
     lines = [
         f"{title}gradient check {verdict}  (method={report.method}, mode={report.mode}, "
-        f"{report.n_evaluations} evaluations, max rel error {report.max_rel_error:.2e})",
+        f"{report.n_evaluations} evaluations, max entry rel error {report.max_rel_error:.2e}, "
+        f"precision {report.precision})",
         *_param_rows(report),
     ]
     if report.kinks:
         lines.append(f"kinks (non-differentiable points, not failures): {len(report.kinks)}")
     lines += _failure_rows(report) + _diagnosis_rows(report)
+    lines += [f"inconclusive: {item}" for item in report.inconclusive]
     lines += [f"note: {note}" for note in report.notes]
     return "\n".join(lines)

@@ -20,6 +20,7 @@ LAYERS = {
     "check": 2,
     "checking": 2,
     "check_setup": 2,
+    "check_report": 2,
     "results": 2,
     "diagnose": 2,
     "diagnose_patterns": 2,

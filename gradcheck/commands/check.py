@@ -42,7 +42,7 @@ EPILOG = (
 
 _FUNCTION_KEYS = ("loss", "grad", "params")
 _LAYER_KEYS = ("layers", "x")
-_FUNCTION_ONLY = {"eps": None, "method": "central", "sample": None}  # name -> default
+_FUNCTION_ONLY = {"eps": None, "method": None, "sample": None}  # name -> default
 
 
 def _sample(text: str) -> int | float:
@@ -63,7 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
-        "--method", default="central", choices=METHODS, help="finite-difference method"
+        "--method",
+        default=None,
+        choices=METHODS,
+        help="FD method (default: central; richardson with --directions)",
     )
     parser.add_argument(
         "--sample", type=_sample, default=None, help="entries per parameter (int or fraction)"

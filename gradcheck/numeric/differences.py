@@ -21,10 +21,13 @@ from typing import Any
 import numpy as np
 
 from gradcheck._validate import check_scalar_loss
-from gradcheck.errors import InternalError
+from gradcheck.errors import GradcheckError, InternalError
 from gradcheck.tree import PrivateCopy
 
 _FAST_TYPES = (float, np.float64)
+#: What a loss raises outside its domain (``math.log(-1)``, ``1 / 0``, overflow): at a
+#: perturbed point that is a NaN for the numerics to judge, not a crash.
+DOMAIN_ERRORS = (ValueError, ArithmeticError)
 
 
 class Evaluator:
@@ -46,7 +49,7 @@ class Evaluator:
     (3.0, 1)
     """
 
-    __slots__ = ("loss", "copy", "count", "_tree", "last_type", "batch")
+    __slots__ = ("loss", "copy", "count", "_tree", "last_type", "batch", "finite_only")
 
     def __init__(self, loss: Callable[[Any], Any], copy: PrivateCopy) -> None:
         self.loss = loss
@@ -56,11 +59,21 @@ class Evaluator:
         self.last_type: type | None = None
         make_batch = getattr(loss, "batch_evaluator", None)  # see the module docstring
         self.batch = make_batch(self) if make_batch is not None else None
+        #: Raise on a non-finite loss (at the checked point); False: return NaN (a perturbed
+        #: point outside the loss's domain, judged by the numerics).
+        self.finite_only = True
 
     def _call(self) -> Any:
         self.count += 1
         tree = self._tree if self._tree is not None else self.copy.tree
-        return self.loss(tree)
+        if self.finite_only:
+            return self.loss(tree)
+        try:
+            return self.loss(tree)
+        except GradcheckError:
+            raise
+        except DOMAIN_ERRORS:
+            return float("nan")
 
     def __call__(self) -> float:
         """Evaluate the loss at the current state of the copy; return it as a float."""
@@ -68,6 +81,8 @@ class Evaluator:
         if type(value) in _FAST_TYPES and value - value == 0.0:
             return float(value)
         self.last_type = type(value)
+        if not self.finite_only and _non_finite_number(value):
+            return float("nan")
         return check_scalar_loss(value)
 
     def complex_value(self) -> complex:
@@ -75,12 +90,21 @@ class Evaluator:
         value = self._call()
         array = np.asarray(value)
         if array.size != 1 or not np.isfinite(array).all():
+            if not self.finite_only and _non_finite_number(value):
+                return complex(float("nan"), float("nan"))
             check_scalar_loss(value)
         return complex(array.reshape(()).item())
 
     def imag(self) -> float:
         """Return the imaginary part of the loss at the current (complex) point."""
         return self.complex_value().imag
+
+
+def _non_finite_number(value: Any) -> bool:
+    array = np.asarray(value)
+    return (
+        array.size == 1 and np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all()
+    )
 
 
 def entry_values(

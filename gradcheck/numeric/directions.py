@@ -50,9 +50,11 @@ def random_signs(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(np.array([-1.0, 1.0]), size=n)
 
 
-def direction_step(leaf: np.ndarray, n: int, eps: float | None, order: int = 2) -> float:
+def direction_step(
+    leaf: np.ndarray, n: int, eps: float | None, order: int = 2, dtype: np.dtype | None = None
+) -> float:
     """Return the step along a signed direction over `n` entries (total length ~ one step)."""
-    dtype = leaf.real.dtype
+    dtype = leaf.real.dtype if dtype is None else dtype
     return max(base_step(dtype, order, eps) / np.sqrt(n), float(np.sqrt(np.finfo(dtype).eps)))
 
 
@@ -127,7 +129,7 @@ def probe_direction(
     ctx = with_scale(ctx, analytic)
     if method == "richardson":
         return _richardson_probe(ctx, leaf, support, signs, analytic)
-    t = direction_step(leaf, len(support), ctx.eps)
+    t = direction_step(leaf, len(support), ctx.eps, dtype=ctx.step_dtype)
     numeric, dot, rnd, a_rnd = _at_step(ctx, leaf, support, signs, analytic, t)
     allowed = float(est.allowed_error(rnd, a_rnd))
     if abs(numeric - dot) <= allowed:
@@ -139,7 +141,7 @@ def probe_direction(
 
 
 def _richardson_probe(ctx: Context, leaf, support, signs, analytic) -> DirectionProbe:
-    t = direction_step(leaf, len(support), ctx.eps, order=6)
+    t = direction_step(leaf, len(support), ctx.eps, order=6, dtype=ctx.step_dtype)
     levels = [_at_step(ctx, leaf, support, signs, analytic, t / 2**k) for k in range(3)]
     errs = [n - dot for n, dot, _, _ in levels]
     noise = 4 * (levels[0][2] + 2 * levels[1][2] + levels[2][2])
@@ -234,9 +236,13 @@ def directional_difference(
 
     Uses two steps (4 evaluations) so that the allowed error includes the measured
     truncation error; no analytic gradient is involved (used to vet other estimates).
+    Near a domain edge the step shrinks 16x at a time; NaN when every step left it.
     """
-    t = direction_step(leaf, len(support), ctx.eps)
+    t = direction_step(leaf, len(support), ctx.eps, dtype=ctx.step_dtype)
     zeros = np.zeros(len(support))
-    coarse, _, rnd, _ = _at_step(ctx, leaf, support, signs, zeros, t)
-    fine, _, rnd2, _ = _at_step(ctx, leaf, support, signs, zeros, t / 2)
-    return coarse, float(est.allowed_error(est.truncation(coarse, fine, 2), rnd, rnd2))
+    for shrink in 16.0 ** -np.arange(6):
+        coarse, _, rnd, _ = _at_step(ctx, leaf, support, signs, zeros, t * shrink)
+        fine, _, rnd2, _ = _at_step(ctx, leaf, support, signs, zeros, t * shrink / 2)
+        if np.isfinite(coarse) and np.isfinite(fine):
+            return coarse, float(est.allowed_error(est.truncation(coarse, fine, 2), rnd, rnd2))
+    return float("nan"), float("nan")

@@ -114,6 +114,8 @@ def measure_noise(f_values: np.ndarray, offsets: np.ndarray | None = None) -> fl
     t = np.arange(values.size, dtype=float) if offsets is None else np.asarray(offsets, float)
     if values.size < 4:
         return 0.0
+    unit = float(np.max(np.abs(values))) or 1.0  # differences of 1e300 would overflow
+    values = values / unit
     windows = np.lib.stride_tricks.sliding_window_view(t, 4)
     gaps = windows[:, :, None] - windows[:, None, :]
     np.einsum("kjj->kj", gaps)[...] = 1.0
@@ -121,7 +123,7 @@ def measure_noise(f_values: np.ndarray, offsets: np.ndarray | None = None) -> fl
     third = np.sum(coeffs * np.lib.stride_tricks.sliding_window_view(values, 4), axis=1)
     scaled = np.sort(np.abs(third) / np.linalg.norm(coeffs, axis=1))
     kept = scaled[: max(1, (3 * scaled.size) // 4)]
-    return float(np.sqrt(np.mean(kept**2)) / _NORMAL_TRIMMED_RMS)
+    return float(np.sqrt(np.mean(kept**2)) / _NORMAL_TRIMMED_RMS) * unit
 
 
 def resolves_rounding(f_values: np.ndarray) -> bool:

@@ -35,8 +35,13 @@ def base_step(dtype: np.dtype | type, order: int, eps: float | None = None) -> f
     return dtype_eps(dtype) ** (1.0 / (order + 1))
 
 
-def entry_steps(x: np.ndarray, order: int, eps: float | None = None) -> np.ndarray:
+def entry_steps(
+    x: np.ndarray, order: int, eps: float | None = None, dtype: np.dtype | None = None
+) -> np.ndarray:
     """Return the nominal step of every entry of `x`: ``base * max(1, |x|)``.
+
+    `dtype` is the working precision (default: that of `x`); a loss computed in float32
+    from float64 parameters needs float32's step.
 
     Examples
     --------
@@ -45,8 +50,26 @@ def entry_steps(x: np.ndarray, order: int, eps: float | None = None) -> np.ndarr
     array([0.001, 0.1  ])
     """
     x = np.asarray(x)
-    base = base_step(x.real.dtype, order, eps)
-    return base * np.maximum(1.0, np.abs(x.real))
+    base = base_step(x.real.dtype if dtype is None else dtype, order, eps)
+    return base * np.maximum(1.0, np.abs(x.real.astype(np.float64)))
+
+
+#: No step is longer than this fraction of ``max(1, |x|)``: beyond it a difference
+#: measures the function over a range as wide as the entry.
+MAX_RELATIVE_STEP = 0.1
+
+
+def capped(h: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Return the steps `h` shortened to at most ``MAX_RELATIVE_STEP * max(1, |x|)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> capped(np.array([1e-3, 5.0]), np.array([0.0, 2.0])).tolist()
+    [0.001, 0.2]
+    """
+    limit = MAX_RELATIVE_STEP * np.maximum(1.0, np.abs(np.real(x).astype(np.float64)))
+    return np.minimum(np.asarray(h, dtype=np.float64), limit)
 
 
 def steps_taken(x: np.ndarray, delta: np.ndarray) -> np.ndarray:

@@ -29,6 +29,8 @@ class LeafResult(NamedTuple):
     allowed: np.ndarray
     kink: np.ndarray
     probes: tuple = ()
+    undecided: np.ndarray | None = None  # every step left the loss's domain
+    out_of_domain: bool = False  # a directional probe left the domain at every step
 
     @property
     def directional_failed(self) -> bool:
@@ -70,7 +72,14 @@ def _entries(ctx: Context, leaf: np.ndarray, analytic: np.ndarray, indices, meth
     ctx = with_scale(ctx, analytic)  # the parameter's gradient scale, not the sample's
     a = analytic.reshape(-1)[indices].astype(float)
     estimate = probe_entries(ctx, leaf, indices, a, method)
-    return LeafResult(indices, a, estimate.numeric, estimate.allowed, estimate.kink)
+    return LeafResult(
+        indices,
+        a,
+        estimate.numeric,
+        estimate.allowed,
+        estimate.kink,
+        undecided=estimate.undecided,
+    )
 
 
 def sweep_entries(
@@ -98,7 +107,7 @@ def _directional_leaf(ctx: Context, leaf, analytic, k: int, rng, method: str) ->
     ctx = with_scale(ctx, a)
     support = np.arange(leaf.size)
     probes: list[DirectionProbe] = []
-    for _ in range(k if leaf.size else 0):
+    for _ in range(min(k, leaf.size)):  # more directions than entries certify no more
         signs = random_signs(rng, leaf.size)
         probe = probe_direction(ctx, leaf, support, signs, a, method)
         probes.append(probe)

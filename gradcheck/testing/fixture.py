@@ -260,8 +260,9 @@ class GradcheckFixture:
         written = self._write_reports(result, settings)
         if self.on_failure is not None:
             self.on_failure(_failure_section(settings, written))
-        text = layers_failure_text(result) if what == "layer check" else str(result)
-        raise GradientMismatch(f"{what} failed ({settings.describe()}):\n{text}", report=result)
+        text = layers_failure_text(result) if what == "layer check" else _gradient_text(result)
+        outcome = "was inconclusive" if _status(result) == "inconclusive" else "failed"
+        raise GradientMismatch(f"{what} {outcome} ({settings.describe()}):\n{text}", report=result)
 
     def _write_reports(self, result: Any, settings: Settings) -> list[str]:
         if settings.report_dir is None:
@@ -269,6 +270,18 @@ class GradcheckFixture:
         stem = Path(settings.report_dir) / f"{_slug(self.name)}-{self.own.failures}"
         config = {k: v for k, v in asdict(settings).items() if k != "explicit"}
         return [str(p) for p in save_reports(result, stem, title=self.name, config=config)]
+
+
+def _status(result: Any) -> str:
+    return getattr(result, "status", "passed" if result.passed else "failed")
+
+
+def _gradient_text(report: Any) -> str:
+    """Return the report's table, led by what could not be certified and what to change."""
+    from gradcheck.check_report import describe
+
+    head = describe(report) if hasattr(report, "inconclusive") else ""
+    return f"{head}\n{report}" if head else str(report)
 
 
 def _n_evaluations(result: Any) -> int:

@@ -180,9 +180,16 @@ def test_rows_share_evaluations_of_f():
         return tanh_layer(x)
 
     report = gradcheck.check_vjp(f, tanh_layer_vjp, X4, probes=1)
-    single = gradcheck.check_gradient(lambda x: float(tanh_layer(x)[0]), lambda x: 0 * x, X4)
+    single = gradcheck.check_gradient(
+        lambda x: float(tanh_layer(x)[0]),
+        lambda x: (1 - tanh_layer(x)[0] ** 2) * W_WIDE[0],
+        X4,
+    )
+    assert single.passed
     assert report.n_evaluations == len(calls) - 1  # the first call fixes the output layout
-    assert report.n_evaluations <= 1.2 * single.n_evaluations
+    # without sharing, two rows and a probe would cost three checks; each row pays only its
+    # own step trials (issue 10's adaptive steps), the sweep's points are shared
+    assert report.n_evaluations <= 1.5 * single.n_evaluations
 
 
 def test_large_jacobian_uses_projections_by_default():

@@ -25,8 +25,12 @@ def _jacobian_scale(m, what):
 @settings(max_examples=30, deadline=None)
 @given(m=smooth_maps())
 def test_healthy_maps_pass_and_sign_flips_fail(what, m):
-    assert CHECKS[what](m, 1.0).passed
-    assume(_jacobian_scale(m, what) > 1e-3)  # a zero Jacobian has no sign to get wrong
+    healthy = CHECKS[what](m, 1.0)
+    assert healthy.status != "failed", str(healthy)  # a correct Jacobian never fails
+    # a Jacobian far below the outputs' rounding (A ~ 1e-267) cannot be certified: such a
+    # check is inconclusive (issue 10), and a zero Jacobian has no sign to get wrong
+    assume(_jacobian_scale(m, what) > 1e-3)
+    assert healthy.passed, str(healthy)
     wrong = CHECKS[what](m, -1.0)
     assert not wrong.passed
     assert wrong.diagnoses[0].kind == "sign"

@@ -9,14 +9,17 @@ from check_problems import mlp_problem, planted
 
 from gradcheck._jsonsafe import parse_float
 from gradcheck.check import check_gradient
-from gradcheck.results import Failure, GradientReport, ParamSummary
+from gradcheck.results import Failure, GradientReport, Inconclusive, ParamSummary
 
 TOP_KEYS = {
     "kind", "title", "passed", "max_rel_error", "n_evaluations", "method", "mode", "dtype",
     "evaluated_dtype", "notes", "params", "failures", "n_failures", "kinks", "diagnoses",
-    "scatter",
+    "scatter", "status", "inconclusive", "detection_floor", "precision",
 }  # fmt: skip
-PARAM_KEYS = {"path", "shape", "passed", "max_rel_error", "checked", "failed", "size"}
+PARAM_KEYS = {
+    "path", "shape", "passed", "max_rel_error", "checked", "failed", "size", "status",
+    "detection_floor",
+}  # fmt: skip
 FAILURE_KEYS = {"path", "index", "analytic", "numeric", "error", "tolerance", "ratio"}
 
 
@@ -115,3 +118,34 @@ def test_save_delegates_to_the_report_layer(failing, tmp_path, suffix):
     pytest.importorskip("gradcheck.report")
     path = failing.save(tmp_path / f"check{suffix}")
     assert path.exists() and path.stat().st_size > 0
+
+
+def test_param_summary_status_defaults_from_passed_and_is_serialized():
+    ok = ParamSummary("w", (2,), True, 1e-9, 2, 0)
+    bad = ParamSummary("w", (2,), False, 1.0, 2, 1)
+    undecided = ParamSummary("w", (2,), False, 1e-3, 2, 0, "inconclusive", 0.05)
+    assert (ok.status, bad.status, undecided.status) == ("passed", "failed", "inconclusive")
+    assert undecided.to_dict()["detection_floor"] == 0.05
+    assert ok.to_dict()["detection_floor"] == "nan"
+
+
+def test_inconclusive_table_and_dict():
+    item = Inconclusive("w", "the loss is rounded", "Return it unrounded", 2)
+    summary = ParamSummary("w", (2,), False, 1e-3, 2, 0, "inconclusive", 0.05)
+    report = GradientReport(False, 1e-3, 10, [], {"w": summary}, inconclusive=[item])
+    text = str(report)
+    assert text.startswith("gradient check INCONCLUSIVE") and "PASSED" not in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("w "))
+    assert row.rstrip().endswith("INCONCLUSIVE") and "5.0e-02" in row
+    assert "inconclusive: `w`: the loss is rounded. Return it unrounded" in text
+    data = report.to_dict()
+    assert data["status"] == "inconclusive" and data["inconclusive"][0]["entries"] == 2
+    assert report.detection_floor == 0.05
+
+
+def test_a_failure_outranks_inconclusive():
+    item = Inconclusive("v", "left the domain", "move away", 1)
+    failed = ParamSummary("w", (1,), False, 1.0, 1, 1)
+    undecided = ParamSummary("v", (1,), False, 0.0, 1, 0, "inconclusive")
+    report = GradientReport(False, 1.0, 4, [], {"w": failed, "v": undecided}, inconclusive=[item])
+    assert report.status == "failed" and str(report).startswith("gradient check FAILED")

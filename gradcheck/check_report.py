@@ -1,0 +1,315 @@
+"""From the sweep's arrays to a report: per-entry verdicts, the three outcomes, the floor.
+
+An entry is certified when its discrepancy is inside the error model, failed when it is
+outside, and not certified when it is a kink or every step left the loss's domain. A
+parameter is **failed** when an entry failed (or its gradient changes between calls),
+**inconclusive** when the numbers cannot decide (the analytic derivative at a kink is not
+between the one-sided ones, a probe left the domain at every step, or most entries cannot
+be checked to ``CERTIFY_LIMIT``), and **passed** otherwise. Its *detection floor* is the
+smallest relative error in one entry that the check would have caught.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gradcheck.diagnose import diagnose
+from gradcheck.errors import at_path
+from gradcheck.numeric import estimates as est
+from gradcheck.numeric.sweep import LeafResult
+from gradcheck.results import REL_FLOOR, Failure, GradientReport, Inconclusive, ParamSummary
+
+MAX_SCATTER = 200
+#: An entry that cannot be checked to this relative error is *coarse* (float64 checks see
+#: ~1e-8 of an entry, float32 losses ~1e-3 to 1e-2).
+CERTIFY_LIMIT = 0.01
+#: A parameter is inconclusive when more than this fraction of its entries are coarse
+#: (a few, e.g. next to a ReLU corner closer than any step, are like kinks: the detection
+#: floor shows what they allow).
+COARSE_MAJORITY = 0.5
+_TINY = 1e-300
+
+
+class _Verdict(NamedTuple):
+    error: np.ndarray
+    allowed: np.ndarray
+    failed: np.ndarray
+    decided: np.ndarray  # neither a kink nor out of the domain
+
+
+def _verdict(result: LeafResult, rtol: float | None, atol: float | None) -> _Verdict:
+    a, n = result.analytic, result.numeric
+    with np.errstate(invalid="ignore"):
+        error = np.abs(a - n)
+    allowed = result.allowed
+    if rtol is not None or atol is not None:
+        allowed = (atol or 0.0) + (rtol or 0.0) * np.maximum(np.abs(a), np.abs(n))
+    decided = ~result.kink & ~_undecided(result)
+    failed = (~(error <= allowed) | ~np.isfinite(a)) & decided  # inf <= inf is no pass
+    return _Verdict(error, np.broadcast_to(allowed, error.shape), failed, decided)
+
+
+def _undecided(result: LeafResult) -> np.ndarray:
+    if result.undecided is None:
+        return np.zeros(result.indices.shape, dtype=bool)
+    return result.undecided
+
+
+def _denominators(result: LeafResult, scale: float) -> np.ndarray:
+    a, n = np.abs(result.analytic), np.abs(np.nan_to_num(result.numeric))
+    return np.maximum(np.maximum(a, n), max(REL_FLOOR * scale, _TINY))
+
+
+def _param_scale(analytic: np.ndarray, result: LeafResult) -> float:
+    """Return the parameter's largest finite derivative (analytic or numeric)."""
+    values = np.concatenate([np.ravel(analytic), result.numeric])
+    return float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
+
+
+class _Measures(NamedTuple):
+    max_rel: float
+    floor: float
+    coarse: int  # decided entries the loss cannot resolve to CERTIFY_LIMIT
+    decided: int  # entries certified or coarse (kinks included)
+
+
+def _nanmax(values: np.ndarray, where: np.ndarray) -> float:
+    return float(np.max(values[where])) if where.any() else float("nan")
+
+
+def _measures(result: LeafResult, verdict: _Verdict, scale: float, ctx) -> _Measures:
+    """Per-entry relative error (worst), detection floor and how many entries are coarse.
+
+    An entry is coarse when the loss's part of its allowed error (not the analytic's own
+    rounding: its dtype's limit is no reason to doubt the loss) exceeds CERTIFY_LIMIT.
+    """
+    decided = verdict.decided
+    own = est.SAFETY * est.analytic_rounding(
+        result.analytic, ctx.eps_analytic, max(ctx.param_scale, scale), ctx.tiny_analytic
+    )
+    loss_part = np.maximum(verdict.allowed - own, 0.0)
+    n = int(decided.sum() + result.kink.sum())  # kinks are certified as subgradients
+    if scale == 0.0:  # an all-zero gradient: judged against the tree's (or the loss's) scale
+        unit = REL_FLOOR * (ctx.gradient_scale or abs(ctx.f0))
+        if unit == 0.0:
+            return _Measures(0.0, float("nan"), 0, n)
+        coarse = int(np.sum(decided & (loss_part / unit > CERTIFY_LIMIT)))
+        return _Measures(0.0, _nanmax(verdict.allowed / unit, decided), coarse, n)
+    if result.indices.size:
+        denom = _denominators(result, scale)
+        coarse = int(np.sum(decided & (loss_part / denom > CERTIFY_LIMIT)))
+        worst = _nanmax(verdict.error / denom, decided)
+        return _Measures(worst, _nanmax(verdict.allowed / denom, decided), coarse, n)
+    probes = [p for p in result.probes if np.isfinite(p.discrepancy)]
+    if not probes:
+        return _Measures(float("nan"), float("nan"), 0, 0)
+    unit = max(REL_FLOOR * scale, _TINY)
+    worst = max(abs(p.discrepancy) / max(abs(p.numeric), abs(p.analytic), unit) for p in probes)
+    floor = float(min(p.allowed for p in probes) / unit)
+    return _Measures(float(worst), floor, int(floor > CERTIFY_LIMIT), 1)
+
+
+def _failures(path: str, shape: tuple, result: LeafResult, verdict: _Verdict) -> list[Failure]:
+    rows = np.flatnonzero(verdict.failed)
+    return [
+        Failure(
+            path,
+            tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
+            float(result.analytic[r]),
+            float(result.numeric[r]),
+            float(verdict.error[r]),
+            float(verdict.allowed[r]),
+            float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
+        )
+        for r in rows
+    ]
+
+
+def _scatter(result: LeafResult, verdict: _Verdict) -> dict:
+    order = np.argsort(~verdict.failed, kind="stable")[:MAX_SCATTER]
+    return {"analytic": result.analytic[order].tolist(), "numeric": result.numeric[order].tolist()}
+
+
+def _full_arrays(setup, results: dict, verdicts: dict) -> tuple[dict, dict, dict]:
+    numeric, checked, failed = {}, {}, {}
+    for path, result in results.items():
+        shape = setup.analytic[path].shape
+        numeric[path] = np.full(shape, np.nan)
+        checked[path] = np.zeros(shape, dtype=bool)
+        failed[path] = np.zeros(shape, dtype=bool)
+        numeric[path].reshape(-1)[result.indices] = result.numeric
+        checked[path].reshape(-1)[result.indices] = verdicts[path].decided
+        failed[path].reshape(-1)[result.indices] = verdicts[path].failed
+    return numeric, checked, failed
+
+
+def _diagnoses(args, setup, results: dict, verdicts: dict) -> list:
+    if not any(v.failed.any() for v in verdicts.values()):
+        return list(setup.accumulation)
+    numeric, checked, failed = _full_arrays(setup, results, verdicts)
+    params = {path: np.real(leaf).astype(float) for path, leaf in setup.copy.leaves.items()}
+    found = diagnose(
+        setup.analytic,
+        numeric,
+        params,
+        checked=checked,
+        failed=failed,
+        batch_size=args.batch_size,
+    )
+    return list(setup.accumulation) + list(found)
+
+
+def _mode(args) -> str:
+    if args.directions is not None:
+        return "directional"
+    return "sample" if args.sample is not None else "full"
+
+
+def _coarse_advice(precision: str) -> str:
+    if precision not in ("float64", "longdouble"):
+        return (
+            f"The loss is computed in {precision}: compute it in float64 (cast the "
+            "parameters and the arrays it uses to float64 before the arithmetic), or pass "
+            "`rtol` to accept a coarser check"
+        )
+    return (
+        "The loss is too noisy (rounded or quantized values) for any step: return it "
+        "unrounded, in float64, or pass `rtol`/`atol` to accept a coarser check"
+    )
+
+
+def _inconclusive(path: str, result: LeafResult, verdict: _Verdict, ctx: dict) -> list:
+    """Why `path` cannot be certified (empty when it can)."""
+    items = []
+    out = int((_undecided(result) & ~result.kink).sum())
+    if out or result.out_of_domain:
+        items.append(
+            Inconclusive(
+                path,
+                f"{out or 'the'} probe(s) left the loss's domain at every step "
+                "(the loss was not finite at perturbed points)",
+                "Check at a point farther from the edge of the loss's domain (e.g. log near 0) "
+                "or pass a smaller `eps`",
+                out,
+            )
+        )
+    kinks = int(result.kink.sum())
+    off = int((result.kink & _undecided(result)).sum())
+    if off:
+        items.append(
+            Inconclusive(
+                path,
+                f"at {off} of {kinks} entries that look non-differentiable the analytic "
+                "derivative is not between the one-sided ones; a rounded or low-precision loss "
+                "looks like this too",
+                _coarse_advice(ctx["precision"]) + "; or check at a point away from the corners",
+                off,
+            )
+        )
+    m = ctx["measures"]
+    if ctx["model"] and not items and m.coarse > COARSE_MAJORITY * m.decided:
+        items.append(
+            Inconclusive(
+                path,
+                f"{m.coarse} of {m.decided} entries cannot be checked to "
+                f"{CERTIFY_LIMIT:.0%}: the smallest entry error this check sees is "
+                f"{100 * m.floor:.3g}% (the loss's rounding in {ctx['precision']} is too large "
+                "for any step)",
+                _coarse_advice(ctx["precision"]),
+                m.coarse,
+            )
+        )
+    return items
+
+
+def _status(failed: bool, items: list) -> str:
+    if failed:
+        return "failed"
+    return "inconclusive" if items else "passed"
+
+
+def _param(args, setup, path: str, result: LeafResult, verdict: _Verdict):
+    """Return the summary and the inconclusive items of one parameter."""
+    shape = setup.analytic[path].shape
+    scale = _param_scale(setup.analytic[path], result)
+    measures = _measures(result, verdict, scale, setup.ctx)
+    model = args.rtol is None and args.atol is None
+    ctx = {"precision": setup.precision, "measures": measures, "model": model}
+    items = _inconclusive(path, result, verdict, ctx)
+    accumulating = any(d.path == path for d in setup.accumulation)
+    unresolved = result.directional_failed and not verdict.failed.any()
+    failed = bool(verdict.failed.any()) or unresolved or accumulating
+    status = _status(failed, items)
+    checked = result.indices.size if args.directions is None else int(np.prod(shape))
+    summary = ParamSummary(
+        path,
+        shape,
+        status == "passed",
+        measures.max_rel,
+        checked,
+        int(verdict.failed.sum()),
+        status=status,
+        detection_floor=measures.floor,
+    )
+    return summary, items, unresolved
+
+
+def build_report(args, setup, results: dict) -> GradientReport:
+    """Turn the sweep's arrays into verdicts, failures, summaries and diagnoses.
+
+    Non-finite analytic entries (inf/inf, inf - inf) are failures, not warnings.
+    """
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _build_report(args, setup, results)
+
+
+def _build_report(args, setup, results: dict) -> GradientReport:
+    verdicts = {path: _verdict(r, args.rtol, args.atol) for path, r in results.items()}
+    notes = list(setup.notes)
+    summaries, failures, kinks, scatter, inconclusive = {}, [], [], {}, []
+    for path, result in results.items():
+        shape, verdict = setup.analytic[path].shape, verdicts[path]
+        failures += _failures(path, shape, result, verdict)
+        summaries[path], items, unresolved = _param(args, setup, path, result, verdict)
+        inconclusive += items
+        if unresolved:
+            notes.append(
+                f"a directional check of {at_path(path)} failed, but no single entry "
+                "could be confirmed wrong: run a full check of this parameter"
+            )
+        kinks += [
+            (path, tuple(int(i) for i in np.unravel_index(k, shape)))
+            for k in result.indices[result.kink]
+        ]
+        scatter[path] = _scatter(result, verdict)
+    failures.sort(key=lambda f: -f.ratio if np.isfinite(f.ratio) else -np.inf)
+    passed = all(s.status == "passed" for s in summaries.values()) and not setup.accumulation
+    rels = [s.max_rel_error for s in summaries.values() if s.max_rel_error == s.max_rel_error]
+    return GradientReport(
+        passed,
+        max(rels, default=float("nan")),
+        setup.n_evaluations,
+        failures,
+        summaries,
+        kinks,
+        _diagnoses(args, setup, results, verdicts),
+        args.method,
+        _mode(args),
+        setup.dtype,
+        setup.evaluated_dtype,
+        notes,
+        scatter,
+        inconclusive=inconclusive,
+        precision=setup.precision,
+        precision_reason=setup.precision_reason,
+    )
+
+
+def describe(report: Any) -> str:
+    """Return one line saying what the report certifies (for assertion messages)."""
+    if report.status == "inconclusive":
+        what = "; ".join(str(item) for item in report.inconclusive)
+        return f"the gradient could not be certified: {what}"
+    return ""
