@@ -72,12 +72,25 @@ def _root(finding: Finding, findings: list[Finding]) -> Finding:
     return finding
 
 
+def _likeliest(effect: Finding, candidates: list[Finding]) -> Finding:
+    """Of several possible causes: the one in the same array, then the earliest, then the
+    first in ``CAUSES`` (underflow in a saturated layer follows from its saturation, not
+    from an explosion elsewhere that happened to be raised first)."""
+    order = CAUSES.get(effect.code, ())
+
+    def rank(cause: Finding) -> tuple:
+        listed = order.index(cause.code) if cause.code in order else len(order)
+        return (cause.name != effect.name, cause.step, listed)
+
+    return min(candidates, key=rank)
+
+
 def link_causes(new: Finding, findings: list[Finding]) -> None:
     """Link a new finding to the root cause among `findings`, or earlier findings to it."""
-    for old in findings:
-        if _causes(old, new):
-            mark(new, _root(old, findings))
-            return
+    candidates = [old for old in findings if _causes(old, new)]
+    if candidates:
+        mark(new, _root(_likeliest(new, candidates), findings))
+        return
     for old in findings:
         if old.consequence_of is None and _causes(new, old) and not _causes(old, new):
             mark(old, new)
