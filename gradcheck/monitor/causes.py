@@ -73,9 +73,12 @@ def _root(finding: Finding, findings: list[Finding]) -> Finding:
 
 
 def _likeliest(effect: Finding, candidates: list[Finding]) -> Finding:
-    """Of several possible causes: the one in the same array, then the earliest, then the
-    first in ``CAUSES`` (underflow in a saturated layer follows from its saturation, not
-    from an explosion elsewhere that happened to be raised first)."""
+    """Return the likeliest of several possible causes of `effect`.
+
+    The one in the same array, then the earliest, then the first in ``CAUSES``: underflow
+    in a saturated layer follows from its saturation, not from an explosion elsewhere that
+    happened to be raised first.
+    """
     order = CAUSES.get(effect.code, ())
 
     def rank(cause: Finding) -> tuple:
