@@ -11,6 +11,9 @@ smallest relative error in one entry that the check would have caught.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,6 +33,36 @@ CERTIFY_LIMIT = 0.01
 #: floor shows what they allow).
 COARSE_MAJORITY = 0.5
 _TINY = 1e-300
+#: Path -> the scale ``G`` of a larger object the checked gradient is part of (a
+#: Jacobian's row is judged against the Jacobian's largest derivative): see :func:`part_of`.
+_OUTER_SCALES: ContextVar[dict] = ContextVar("outer_scales", default={})
+
+
+@contextmanager
+def part_of(scales: dict[str, float]) -> Iterator[None]:
+    """Judge the entries of the checks run inside against `scales` (path -> ``G``).
+
+    A gradient checked as one row of a Jacobian is measured, like an entry of a
+    parameter, against the largest derivative of the whole (``max(G_row, scales[path])``):
+    its relative errors, its detection floor and whether it is too coarse to certify.
+    The error model (what fails) does not change.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradcheck.check import check_gradient
+    >>> with part_of({"": 1.0}):
+    ...     report = check_gradient(lambda x: float(np.tanh(3e-194 * x[0] + 0.5)),
+    ...                             lambda x: 3e-194 * (1 - np.tanh(0.5) ** 2) * np.ones(1),
+    ...                             np.zeros(1))
+    >>> report.status
+    'passed'
+    """
+    token = _OUTER_SCALES.set(dict(scales))
+    try:
+        yield
+    finally:
+        _OUTER_SCALES.reset(token)
 
 
 class _Verdict(NamedTuple):
@@ -62,10 +95,14 @@ def _denominators(result: LeafResult, scale: float) -> np.ndarray:
     return np.maximum(np.maximum(a, n), max(REL_FLOOR * scale, _TINY))
 
 
-def _param_scale(analytic: np.ndarray, result: LeafResult) -> float:
-    """Return the parameter's largest finite derivative (analytic or numeric)."""
+def _param_scale(path: str, analytic: np.ndarray, result: LeafResult) -> float:
+    """Return the parameter's largest finite derivative (analytic or numeric).
+
+    Inside :func:`part_of`, at least the scale of the whole the gradient is part of.
+    """
     values = np.concatenate([np.ravel(analytic), result.numeric])
-    return float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
+    own = float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
+    return max(own, float(_OUTER_SCALES.get().get(path, 0.0)))
 
 
 class _Measures(NamedTuple):
@@ -233,7 +270,7 @@ def _status(failed: bool, items: list) -> str:
 def _param(args, setup, path: str, result: LeafResult, verdict: _Verdict):
     """Return the summary and the inconclusive items of one parameter."""
     shape = setup.analytic[path].shape
-    scale = _param_scale(setup.analytic[path], result)
+    scale = _param_scale(path, setup.analytic[path], result)
     measures = _measures(result, verdict, scale, setup.ctx)
     model = args.rtol is None and args.atol is None
     ctx = {"precision": setup.precision, "measures": measures, "model": model}

@@ -18,7 +18,7 @@ import numpy as np
 from gradcheck import tree as tr
 from gradcheck.check import check_gradient
 from gradcheck.checking.jacobian_report import assemble
-from gradcheck.checking.jacobian_rows import Part, check_rows
+from gradcheck.checking.jacobian_rows import Part, check_rows, input_scales
 from gradcheck.checking.jacobian_setup import JVP, VJP, Problem, linear_vector, prepare
 from gradcheck.checking.vectors import dot
 from gradcheck.errors import GradientMismatch
@@ -63,6 +63,7 @@ def vjp_rows(problem: Problem) -> tuple[list[Part], np.ndarray]:
         lambda k: lambda p: problem.linear(p, outputs.basis(k)),
         problem.options,
         range(outputs.size),
+        input_scales(analytic, problem.inputs),
     )
     return rows, analytic
 
@@ -112,6 +113,7 @@ def jvp_rows(problem: Problem) -> tuple[list[Part], np.ndarray]:
         lambda k: lambda p: inputs.tree(analytic[k]),
         problem.options,
         range(problem.outputs.size),
+        input_scales(analytic, inputs),
     )
     return rows, analytic
 

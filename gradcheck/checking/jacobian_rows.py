@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradcheck.check import check_gradient
+from gradcheck.check_report import part_of
 from gradcheck.checking.vectors import Layout, Memo, entry_name
 from gradcheck.results import Failure, GradientReport, ParamSummary
 
@@ -35,15 +36,42 @@ class Part(NamedTuple):
     rename: str | None = None
 
 
+def input_scales(analytic: np.ndarray, inputs: Layout) -> dict[str, float]:
+    """Return each input leaf's scale in the Jacobian `analytic`: its largest ``|J[k, i]|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> input_scales(np.array([[1.0, -4.0], [3e-194, 2.0]]), Layout({"a": 0.0, "b": 0.0}))
+    {'a': 1.0, 'b': 4.0}
+    """
+    magnitude = np.abs(np.nan_to_num(np.asarray(analytic, dtype=float), posinf=0.0, neginf=0.0))
+    return {
+        path: float(np.max(magnitude[:, start:stop], initial=0.0))
+        for path, start, stop in zip(inputs.paths, inputs.starts[:-1], inputs.starts[1:])
+    }
+
+
 def check_rows(
-    memo: Memo, x: Any, row_grad: Callable[[int], Callable], options: dict, rows: Iterable[int]
+    memo: Memo,
+    x: Any,
+    row_grad: Callable[[int], Callable],
+    options: dict,
+    rows: Iterable[int],
+    scales: dict[str, float],
 ) -> list[Part]:
-    """Check each row ``k`` in `rows`: ``row_grad(k)`` against differences of ``f(x)[k]``."""
+    """Check each row ``k`` in `rows`: ``row_grad(k)`` against differences of ``f(x)[k]``.
+
+    Each entry is judged against the Jacobian's scale per input leaf (`scales`, see
+    :func:`input_scales`), as an entry of a parameter is against its parameter's: a row
+    whose derivatives are ~0 next to the rest of the Jacobian is not on its own scale.
+    """
     parts = []
-    for k in rows:
-        report = check_gradient(lambda p, k=k: memo(p)[k], row_grad(k), x, **options)
-        memo.serving = True
-        parts.append(Part(report, memo.outputs.locate(k)))
+    with part_of(scales):
+        for k in rows:
+            report = check_gradient(lambda p, k=k: memo(p)[k], row_grad(k), x, **options)
+            memo.serving = True
+            parts.append(Part(report, memo.outputs.locate(k)))
     return parts
 
 
