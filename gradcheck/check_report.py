@@ -35,7 +35,7 @@ COARSE_MAJORITY = 0.5
 _TINY = 1e-300
 #: Path -> the scale ``G`` of a larger object the checked gradient is part of (a
 #: Jacobian's row is judged against the Jacobian's largest derivative): see :func:`part_of`.
-_OUTER_SCALES: ContextVar[dict] = ContextVar("outer_scales", default={})
+_OUTER_SCALES: ContextVar[dict | None] = ContextVar("outer_scales", default=None)
 
 
 @contextmanager
@@ -102,7 +102,7 @@ def _param_scale(path: str, analytic: np.ndarray, result: LeafResult) -> float:
     """
     values = np.concatenate([np.ravel(analytic), result.numeric])
     own = float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
-    return max(own, float(_OUTER_SCALES.get().get(path, 0.0)))
+    return max(own, float((_OUTER_SCALES.get() or {}).get(path, 0.0)))
 
 
 class _Measures(NamedTuple):

@@ -48,7 +48,9 @@ def input_scales(analytic: np.ndarray, inputs: Layout) -> dict[str, float]:
     magnitude = np.abs(np.nan_to_num(np.asarray(analytic, dtype=float), posinf=0.0, neginf=0.0))
     return {
         path: float(np.max(magnitude[:, start:stop], initial=0.0))
-        for path, start, stop in zip(inputs.paths, inputs.starts[:-1], inputs.starts[1:])
+        for path, start, stop in zip(
+            inputs.paths, inputs.starts[:-1], inputs.starts[1:], strict=True
+        )
     }
 
 
