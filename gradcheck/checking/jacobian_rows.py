@@ -20,7 +20,7 @@ import numpy as np
 from gradcheck.check import check_gradient
 from gradcheck.check_report import part_of
 from gradcheck.checking.vectors import Layout, Memo, entry_name
-from gradcheck.results import Failure, GradientReport, ParamSummary
+from gradcheck.results import Failure, GradientReport, Inconclusive, ParamSummary
 
 
 class Part(NamedTuple):
@@ -101,6 +101,13 @@ def _tag(failure: Failure, part: Part) -> Failure:
     return dataclasses.replace(failure, **changes)
 
 
+def _for_output(item: Inconclusive, part: Part) -> Inconclusive:
+    """Name the output entry (a row's "loss") in the reason of a row's inconclusive item."""
+    if part.output is None:
+        return item
+    return dataclasses.replace(item, reason=f"for output {entry_name(*part.output)}, {item.reason}")
+
+
 def _summary(old: ParamSummary | None, new: ParamSummary, path: str) -> ParamSummary:
     if old is None:
         return dataclasses.replace(new, path=path)
@@ -143,7 +150,7 @@ def _collect(parts: list[Part]) -> _Merged:
             if kink not in merged.kinks:
                 merged.kinks.append(kink)
         merged.notes.extend(n for n in report.notes if n not in merged.notes)
-        merged.inconclusive.extend(getattr(report, "inconclusive", None) or [])
+        merged.inconclusive.extend(_for_output(item, part) for item in report.inconclusive)
     merged.failures.sort(key=lambda f: -f.ratio if np.isfinite(f.ratio) else -np.inf)
     return merged
 
