@@ -108,6 +108,10 @@ def _for_output(item: Inconclusive, part: Part) -> Inconclusive:
     return dataclasses.replace(item, reason=f"for output {entry_name(*part.output)}, {item.reason}")
 
 
+#: Statuses from the mildest: a merged parameter has its rows' worst.
+_SEVERITY = ("passed", "inconclusive", "failed")
+
+
 def _summary(old: ParamSummary | None, new: ParamSummary, path: str) -> ParamSummary:
     if old is None:
         return dataclasses.replace(new, path=path)
@@ -117,6 +121,8 @@ def _summary(old: ParamSummary | None, new: ParamSummary, path: str) -> ParamSum
         max_rel_error=max(old.max_rel_error, new.max_rel_error),
         checked=old.checked + new.checked,
         failed=old.failed + new.failed,
+        status=max(old.status, new.status, key=_SEVERITY.index),
+        detection_floor=float(np.fmax(old.detection_floor, new.detection_floor)),
     )
 
 
