@@ -164,8 +164,10 @@ def check_vjp(
     -----
     Row ``k`` of the Jacobian is the gradient of the scalar ``f(x)[k]``; each row is one
     gradient check with its own error model (rounding measured on ``f(x)[k]``, kinks
-    reported and never failed), and the rows share the evaluations of `f`, so the full
-    Jacobian costs about as many evaluations of `f` as one gradient check of `x`.
+    reported and never failed), judged against the Jacobian's largest derivative per input
+    leaf (a row ~0 next to the rest is not measured on its own scale), and the rows share
+    the evaluations of `f`, so the full Jacobian costs about as many evaluations of `f` as
+    one gradient check of `x`.
     Diagnoses on the Jacobian: ``sign``, ``scale``, ``zero``, ``transpose`` (``J g``
     returned where ``J^T g`` is needed) and ``missing_cross_terms`` (only the diagonal).
 
