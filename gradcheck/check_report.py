@@ -11,25 +11,52 @@ smallest relative error in one entry that the check would have caught.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from gradcheck.check_reasons import CERTIFY_LIMIT, Facts, inconclusive_items
 from gradcheck.diagnose import diagnose
 from gradcheck.errors import at_path
 from gradcheck.numeric import estimates as est
 from gradcheck.numeric.sweep import LeafResult
-from gradcheck.results import REL_FLOOR, Failure, GradientReport, Inconclusive, ParamSummary
+from gradcheck.results import REL_FLOOR, Failure, GradientReport, ParamSummary
 
 MAX_SCATTER = 200
-#: An entry that cannot be checked to this relative error is *coarse* (float64 checks see
-#: ~1e-8 of an entry, float32 losses ~1e-3 to 1e-2).
-CERTIFY_LIMIT = 0.01
-#: A parameter is inconclusive when more than this fraction of its entries are coarse
-#: (a few, e.g. next to a ReLU corner closer than any step, are like kinks: the detection
-#: floor shows what they allow).
-COARSE_MAJORITY = 0.5
 _TINY = 1e-300
+#: Path -> the scale ``G`` of a larger object the checked gradient is part of (a
+#: Jacobian's row is judged against the Jacobian's largest derivative): see :func:`part_of`.
+_OUTER_SCALES: ContextVar[dict | None] = ContextVar("outer_scales", default=None)
+
+
+@contextmanager
+def part_of(scales: dict[str, float]) -> Iterator[None]:
+    """Judge the entries of the checks run inside against `scales` (path -> ``G``).
+
+    A gradient checked as one row of a Jacobian is measured, like an entry of a
+    parameter, against the largest derivative of the whole (``max(G_row, scales[path])``):
+    its relative errors, its detection floor and whether it is too coarse to certify.
+    The error model (what fails) does not change.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradcheck.check import check_gradient
+    >>> with part_of({"": 1.0}):
+    ...     report = check_gradient(lambda x: float(np.tanh(3e-194 * x[0] + 0.5)),
+    ...                             lambda x: 3e-194 * (1 - np.tanh(0.5) ** 2) * np.ones(1),
+    ...                             np.zeros(1))
+    >>> report.status
+    'passed'
+    """
+    token = _OUTER_SCALES.set(dict(scales))
+    try:
+        yield
+    finally:
+        _OUTER_SCALES.reset(token)
 
 
 class _Verdict(NamedTuple):
@@ -62,10 +89,14 @@ def _denominators(result: LeafResult, scale: float) -> np.ndarray:
     return np.maximum(np.maximum(a, n), max(REL_FLOOR * scale, _TINY))
 
 
-def _param_scale(analytic: np.ndarray, result: LeafResult) -> float:
-    """Return the parameter's largest finite derivative (analytic or numeric)."""
+def _param_scale(path: str, analytic: np.ndarray, result: LeafResult) -> float:
+    """Return the parameter's largest finite derivative (analytic or numeric).
+
+    Inside :func:`part_of`, at least the scale of the whole the gradient is part of.
+    """
     values = np.concatenate([np.ravel(analytic), result.numeric])
-    return float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
+    own = float(np.max(np.abs(values[np.isfinite(values)]), initial=0.0))
+    return max(own, float((_OUTER_SCALES.get() or {}).get(path, 0.0)))
 
 
 class _Measures(NamedTuple):
@@ -167,61 +198,29 @@ def _mode(args) -> str:
     return "sample" if args.sample is not None else "full"
 
 
-def _coarse_advice(precision: str) -> str:
-    if precision not in ("float64", "longdouble"):
-        return (
-            f"The loss is computed in {precision}: compute it in float64 (cast the "
-            "parameters and the arrays it uses to float64 before the arithmetic), or pass "
-            "`rtol` to accept a coarser check"
-        )
-    return (
-        "The loss is too noisy (rounded or quantized values) for any step: return it "
-        "unrounded, in float64, or pass `rtol`/`atol` to accept a coarser check"
+def _facts(args, setup, result: LeafResult, verdict: _Verdict, m: _Measures, scale: float):
+    """Return what the reasons of an inconclusive parameter are worded from."""
+    undecided = _undecided(result)
+    allowed = [p.allowed for p in result.probes if np.isfinite(p.allowed)]
+    if result.indices.size:
+        allowed = np.asarray(verdict.allowed)[verdict.decided]
+    ctx = setup.ctx
+    return Facts(
+        out=int((undecided & ~result.kink).sum()),
+        out_of_domain=bool(result.out_of_domain),
+        kinks=int(result.kink.sum()),
+        off=int((result.kink & undecided).sum()),
+        coarse=m.coarse,
+        decided=m.decided,
+        floor=m.floor,
+        model=args.rtol is None and args.atol is None,
+        precision=setup.precision,
+        sigma=float(ctx.sigma),
+        eps_eval=float(ctx.eps_eval),
+        f0=float(ctx.f0),
+        scale=scale,
+        resolution=float(np.min(allowed, initial=np.inf)),
     )
-
-
-def _inconclusive(path: str, result: LeafResult, verdict: _Verdict, ctx: dict) -> list:
-    """Why `path` cannot be certified (empty when it can)."""
-    items = []
-    out = int((_undecided(result) & ~result.kink).sum())
-    if out or result.out_of_domain:
-        items.append(
-            Inconclusive(
-                path,
-                f"{out or 'the'} probe(s) left the loss's domain at every step "
-                "(the loss was not finite at perturbed points)",
-                "Check at a point farther from the edge of the loss's domain (e.g. log near 0) "
-                "or pass a smaller `eps`",
-                out,
-            )
-        )
-    kinks = int(result.kink.sum())
-    off = int((result.kink & _undecided(result)).sum())
-    if off:
-        items.append(
-            Inconclusive(
-                path,
-                f"at {off} of {kinks} entries that look non-differentiable the analytic "
-                "derivative is not between the one-sided ones; a rounded or low-precision loss "
-                "looks like this too",
-                _coarse_advice(ctx["precision"]) + "; or check at a point away from the corners",
-                off,
-            )
-        )
-    m = ctx["measures"]
-    if ctx["model"] and not items and m.coarse > COARSE_MAJORITY * m.decided:
-        items.append(
-            Inconclusive(
-                path,
-                f"{m.coarse} of {m.decided} entries cannot be checked to "
-                f"{CERTIFY_LIMIT:.0%}: the smallest entry error this check sees is "
-                f"{100 * m.floor:.3g}% (the loss's rounding in {ctx['precision']} is too large "
-                "for any step)",
-                _coarse_advice(ctx["precision"]),
-                m.coarse,
-            )
-        )
-    return items
 
 
 def _status(failed: bool, items: list) -> str:
@@ -233,11 +232,9 @@ def _status(failed: bool, items: list) -> str:
 def _param(args, setup, path: str, result: LeafResult, verdict: _Verdict):
     """Return the summary and the inconclusive items of one parameter."""
     shape = setup.analytic[path].shape
-    scale = _param_scale(setup.analytic[path], result)
+    scale = _param_scale(path, setup.analytic[path], result)
     measures = _measures(result, verdict, scale, setup.ctx)
-    model = args.rtol is None and args.atol is None
-    ctx = {"precision": setup.precision, "measures": measures, "model": model}
-    items = _inconclusive(path, result, verdict, ctx)
+    items = inconclusive_items(path, _facts(args, setup, result, verdict, measures, scale))
     accumulating = any(d.path == path for d in setup.accumulation)
     unresolved = result.directional_failed and not verdict.failed.any()
     failed = bool(verdict.failed.any()) or unresolved or accumulating

@@ -69,7 +69,31 @@ class Failure:
             "error": json_float(self.error),
             "tolerance": json_float(self.tolerance),
             "ratio": json_float(self.ratio),
+            "output_path": self.output_path,
+            "output_index": None
+            if self.output_index is None
+            else [int(i) for i in self.output_index],
         }
+
+    @property
+    def entry(self) -> str:
+        """The entry as the table names it: ``W[0,1]``, or ``output <- input`` for a Jacobian.
+
+        Examples
+        --------
+        >>> Failure("", (2,), 1.0, 0.0, 1.0, 0.1, 10.0).entry
+        'params[2]'
+        >>> Failure("", (2,), 1.0, 0.0, 1.0, 0.1, 10.0, "", (1,)).entry
+        '[1] <- params[2]'
+        >>> Failure("W", (0, 1), 1.0, 0.0, 1.0, 0.1, 10.0, "out.y", ()).entry
+        'out.y <- W[0,1]'
+        """
+        entry = f"{self.path or 'params'}[{','.join(str(i) for i in self.index)}]"
+        if self.output_path is None and self.output_index is None:
+            return entry
+        index = ",".join(str(int(i)) for i in self.output_index or ())
+        output = f"{self.output_path or ''}[{index}]" if index else self.output_path or "output"
+        return f"{output} <- {entry}"
 
 
 @dataclass(frozen=True)
@@ -331,10 +355,8 @@ def _failure_rows(report: GradientReport) -> list[str]:
         f"{'allowed':>10} {'ratio':>9}",
     ]
     for f in shown:
-        index = ",".join(str(i) for i in f.index)
-        entry = f"{f.path or 'params'}[{index}]"
         rows.append(
-            f"  {entry:<24} {f.analytic:>11.4e} {f.numeric:>11.4e} {f.error:>10.2e} "
+            f"  {f.entry:<24} {f.analytic:>11.4e} {f.numeric:>11.4e} {f.error:>10.2e} "
             f"{f.tolerance:>10.2e} {f.ratio:>9.3g}"
         )
     return rows

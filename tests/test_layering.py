@@ -21,6 +21,7 @@ LAYERS = {
     "checking": 2,
     "check_setup": 2,
     "check_report": 2,
+    "check_reasons": 2,
     "results": 2,
     "diagnose": 2,
     "diagnose_patterns": 2,

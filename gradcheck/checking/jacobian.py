@@ -18,7 +18,7 @@ import numpy as np
 from gradcheck import tree as tr
 from gradcheck.check import check_gradient
 from gradcheck.checking.jacobian_report import assemble
-from gradcheck.checking.jacobian_rows import Part, check_rows
+from gradcheck.checking.jacobian_rows import Part, check_rows, input_scales
 from gradcheck.checking.jacobian_setup import JVP, VJP, Problem, linear_vector, prepare
 from gradcheck.checking.vectors import dot
 from gradcheck.errors import GradientMismatch
@@ -63,6 +63,7 @@ def vjp_rows(problem: Problem) -> tuple[list[Part], np.ndarray]:
         lambda k: lambda p: problem.linear(p, outputs.basis(k)),
         problem.options,
         range(outputs.size),
+        input_scales(analytic, problem.inputs),
     )
     return rows, analytic
 
@@ -112,6 +113,7 @@ def jvp_rows(problem: Problem) -> tuple[list[Part], np.ndarray]:
         lambda k: lambda p: inputs.tree(analytic[k]),
         problem.options,
         range(problem.outputs.size),
+        input_scales(analytic, inputs),
     )
     return rows, analytic
 
@@ -162,8 +164,10 @@ def check_vjp(
     -----
     Row ``k`` of the Jacobian is the gradient of the scalar ``f(x)[k]``; each row is one
     gradient check with its own error model (rounding measured on ``f(x)[k]``, kinks
-    reported and never failed), and the rows share the evaluations of `f`, so the full
-    Jacobian costs about as many evaluations of `f` as one gradient check of `x`.
+    reported and never failed), judged against the Jacobian's largest derivative per input
+    leaf (a row ~0 next to the rest is not measured on its own scale), and the rows share
+    the evaluations of `f`, so the full Jacobian costs about as many evaluations of `f` as
+    one gradient check of `x`.
     Diagnoses on the Jacobian: ``sign``, ``scale``, ``zero``, ``transpose`` (``J g``
     returned where ``J^T g`` is needed) and ``missing_cross_terms`` (only the diagonal).
 

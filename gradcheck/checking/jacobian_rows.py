@@ -18,8 +18,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradcheck.check import check_gradient
+from gradcheck.check_report import part_of
 from gradcheck.checking.vectors import Layout, Memo, entry_name
-from gradcheck.results import Failure, GradientReport, ParamSummary
+from gradcheck.results import Failure, GradientReport, Inconclusive, ParamSummary
 
 
 class Part(NamedTuple):
@@ -35,15 +36,44 @@ class Part(NamedTuple):
     rename: str | None = None
 
 
+def input_scales(analytic: np.ndarray, inputs: Layout) -> dict[str, float]:
+    """Return each input leaf's scale in the Jacobian `analytic`: its largest ``|J[k, i]|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> input_scales(np.array([[1.0, -4.0], [3e-194, 2.0]]), Layout({"a": 0.0, "b": 0.0}))
+    {'a': 1.0, 'b': 4.0}
+    """
+    magnitude = np.abs(np.nan_to_num(np.asarray(analytic, dtype=float), posinf=0.0, neginf=0.0))
+    return {
+        path: float(np.max(magnitude[:, start:stop], initial=0.0))
+        for path, start, stop in zip(
+            inputs.paths, inputs.starts[:-1], inputs.starts[1:], strict=True
+        )
+    }
+
+
 def check_rows(
-    memo: Memo, x: Any, row_grad: Callable[[int], Callable], options: dict, rows: Iterable[int]
+    memo: Memo,
+    x: Any,
+    row_grad: Callable[[int], Callable],
+    options: dict,
+    rows: Iterable[int],
+    scales: dict[str, float],
 ) -> list[Part]:
-    """Check each row ``k`` in `rows`: ``row_grad(k)`` against differences of ``f(x)[k]``."""
+    """Check each row ``k`` in `rows`: ``row_grad(k)`` against differences of ``f(x)[k]``.
+
+    Each entry is judged against the Jacobian's scale per input leaf (`scales`, see
+    :func:`input_scales`), as an entry of a parameter is against its parameter's: a row
+    whose derivatives are ~0 next to the rest of the Jacobian is not on its own scale.
+    """
     parts = []
-    for k in rows:
-        report = check_gradient(lambda p, k=k: memo(p)[k], row_grad(k), x, **options)
-        memo.serving = True
-        parts.append(Part(report, memo.outputs.locate(k)))
+    with part_of(scales):
+        for k in rows:
+            report = check_gradient(lambda p, k=k: memo(p)[k], row_grad(k), x, **options)
+            memo.serving = True
+            parts.append(Part(report, memo.outputs.locate(k)))
     return parts
 
 
@@ -71,6 +101,17 @@ def _tag(failure: Failure, part: Part) -> Failure:
     return dataclasses.replace(failure, **changes)
 
 
+def _for_output(item: Inconclusive, part: Part) -> Inconclusive:
+    """Name the output entry (a row's "loss") in the reason of a row's inconclusive item."""
+    if part.output is None:
+        return item
+    return dataclasses.replace(item, reason=f"for output {entry_name(*part.output)}, {item.reason}")
+
+
+#: Statuses from the mildest: a merged parameter has its rows' worst.
+_SEVERITY = ("passed", "inconclusive", "failed")
+
+
 def _summary(old: ParamSummary | None, new: ParamSummary, path: str) -> ParamSummary:
     if old is None:
         return dataclasses.replace(new, path=path)
@@ -80,6 +121,8 @@ def _summary(old: ParamSummary | None, new: ParamSummary, path: str) -> ParamSum
         max_rel_error=max(old.max_rel_error, new.max_rel_error),
         checked=old.checked + new.checked,
         failed=old.failed + new.failed,
+        status=max(old.status, new.status, key=_SEVERITY.index),
+        detection_floor=float(np.fmax(old.detection_floor, new.detection_floor)),
     )
 
 
@@ -113,7 +156,7 @@ def _collect(parts: list[Part]) -> _Merged:
             if kink not in merged.kinks:
                 merged.kinks.append(kink)
         merged.notes.extend(n for n in report.notes if n not in merged.notes)
-        merged.inconclusive.extend(getattr(report, "inconclusive", None) or [])
+        merged.inconclusive.extend(_for_output(item, part) for item in report.inconclusive)
     merged.failures.sort(key=lambda f: -f.ratio if np.isfinite(f.ratio) else -np.inf)
     return merged
 

@@ -30,7 +30,7 @@ import numpy as np
 from gradcheck import tree as tr
 from gradcheck.checking.jacobian import jvp_probes, jvp_rows, raise_if_failed
 from gradcheck.checking.jacobian_report import assemble
-from gradcheck.checking.jacobian_rows import check_rows
+from gradcheck.checking.jacobian_rows import check_rows, input_scales
 from gradcheck.checking.jacobian_setup import HESSIAN, HVP, Problem, linear_vector, prepare
 from gradcheck.checking.vectors import Layout, dot
 from gradcheck.diagnose import Diagnosis
@@ -252,6 +252,7 @@ def check_hessian(
         lambda k: lambda p: inputs.tree(matrix[k]),
         options,
         range(inputs.size),
+        input_scales(matrix, inputs),
     )
     found = matrix_asymmetry(problem, matrix)
     extra = [found] if found is not None else []

@@ -77,6 +77,8 @@ _GRADIENT_CHECK = _obj(
                     "error": _NUM_NULL,
                     "tolerance": _NUM_NULL,
                     "ratio": _NUM_NULL,
+                    "output_path": _STR_NULL,
+                    "output_index": {"type": ["array", "null"], "items": _INT},
                 },
             )
         ),

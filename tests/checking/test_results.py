@@ -20,7 +20,17 @@ PARAM_KEYS = {
     "path", "shape", "passed", "max_rel_error", "checked", "failed", "size", "status",
     "detection_floor",
 }  # fmt: skip
-FAILURE_KEYS = {"path", "index", "analytic", "numeric", "error", "tolerance", "ratio"}
+FAILURE_KEYS = {
+    "path",
+    "index",
+    "analytic",
+    "numeric",
+    "error",
+    "tolerance",
+    "ratio",
+    "output_path",
+    "output_index",
+}
 
 
 @pytest.fixture(scope="module")
