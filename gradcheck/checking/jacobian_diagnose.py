@@ -4,7 +4,7 @@
 output basis, or columns from ``jvp`` of the input basis) with the numeric one ``N`` as
 the checker measured it, entry ``(output k, input i)`` by entry, and tests them against
 the models of the ``JACOBIAN_TESTS`` table. Kinds (the contract vocabulary of
-:data:`gradcheck.diagnose.KINDS`, plus those of :data:`JACOBIAN_KINDS`):
+:data:`gradcheck.diagnose.arrays.KINDS`, plus those of :data:`JACOBIAN_KINDS`):
 
 - ``sign``: ``A = -N`` on the wrong entries; evidence ``factor`` (-1.0).
 - ``scale``: ``A = c N``; evidence ``factor`` and ``matched`` ("2", "1/2" or None).
@@ -30,8 +30,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradcheck.checking.vectors import Layout
-from gradcheck.diagnose import Diagnosis
-from gradcheck.diagnose_patterns import (
+from gradcheck.diagnose.arrays import Diagnosis
+from gradcheck.diagnose.fits import (
     SCALE_ADVICE,
     agreement,
     fitted,

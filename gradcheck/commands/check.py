@@ -147,7 +147,7 @@ def _check_layers(problem: dict, args: argparse.Namespace):
             f"{', '.join(given)} apply to function-style checks ({list(_FUNCTION_KEYS)}); "
             "a layer check chooses its own steps: leave them out."
         )
-    from gradcheck.layers import check_layers
+    from gradcheck.checking.layers import check_layers
 
     mode = "directional" if args.directions else "full"
     extra = {"directions": args.directions} if args.directions else {}
@@ -157,7 +157,7 @@ def _check_layers(problem: dict, args: argparse.Namespace):
 
 
 def _check_function(problem: dict, args: argparse.Namespace):
-    from gradcheck.check import check_gradient
+    from gradcheck.checking.gradient import check_gradient
 
     return check_gradient(
         problem["loss"], problem["grad"], problem["params"], method=args.method,

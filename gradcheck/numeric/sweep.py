@@ -2,7 +2,7 @@
 
 Each sweep returns, per path, the entries it differentiated (flat indices), their
 analytic and numeric derivatives, allowed errors and kink flags: plain arrays from which
-:mod:`gradcheck.check` builds the verdict and the report.
+:mod:`gradcheck.checking.gradient` builds the verdict and the report.
 """
 
 from __future__ import annotations

@@ -31,8 +31,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import json_float, to_jsonable
-from gradcheck.diagnose_hints import layer_prefix_hint
-from gradcheck.diagnose_patterns import (
+from gradcheck.diagnose.fits import (
     ALL_EQUAL_WORDS,
     FIT_RTOL,
     NEAR_ONE,
@@ -51,6 +50,7 @@ from gradcheck.diagnose_patterns import (
     support,
     weigh_by_consistency,
 )
+from gradcheck.diagnose.hints import layer_prefix_hint
 from gradcheck.errors import at_path
 
 KINDS: dict[str, str] = {

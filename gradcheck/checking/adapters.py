@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from gradcheck._validate import check_callable, check_choice
+from gradcheck.checking.function_pair import FunctionPairLayer, LossFunctionLayer
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError, TreeMismatchError
-from gradcheck.function_pair import FunctionPairLayer, LossFunctionLayer
 
 __all__ = ["FlatVectorNetwork", "FunctionPairLayer", "LossFunctionLayer", "MethodMappingLayer"]
 
@@ -250,7 +250,7 @@ class FlatVectorNetwork:
         GradientReport
             Failures, summaries and diagnoses name the unpacked parameters (``"Wl1"``...).
         """
-        from gradcheck.check import check_gradient
+        from gradcheck.checking.gradient import check_gradient
 
         problem = self.as_problem()
         return check_gradient(problem["loss"], problem["grad"], problem["params"], **options)

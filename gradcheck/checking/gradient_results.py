@@ -192,7 +192,7 @@ class GradientReport:
         Entries at a non-differentiable point (one-sided derivatives disagree): never
         failures.
     diagnoses : list
-        :class:`gradcheck.diagnose.Diagnosis`, best first.
+        :class:`gradcheck.diagnose.arrays.Diagnosis`, best first.
     method, mode : str
         Difference method; "full", "sample" or "directional".
     dtype, evaluated_dtype : str
@@ -213,7 +213,7 @@ class GradientReport:
 
     Examples
     --------
-    >>> import numpy as np, gradcheck.check as gc
+    >>> import numpy as np, gradcheck.checking.gradient as gc
     >>> report = gc.check_gradient(lambda p: float(np.sum(p**2)), lambda p: 2 * p, np.ones(3))
     >>> report.passed, report.mode
     (True, 'full')

@@ -1,7 +1,7 @@
 """The arrays behind the diagnoses: per-parameter cases, robust fits and entry patterns.
 
 :func:`build_cases` turns the analytic/numeric/params mappings into one :class:`Case` per
-failing parameter; :mod:`gradcheck.diagnose` tests each case against its table of kinds
+failing parameter; :mod:`gradcheck.diagnose.arrays` tests each case against its table of kinds
 with :func:`agreement` and :func:`robust_slope`. Everything here is warning-free on NaN,
 zero-size and 0-d arrays.
 """

@@ -18,8 +18,9 @@ import numpy as np
 from gradcheck import _validate as v
 from gradcheck import tree as tr
 from gradcheck._progress import Progress
-from gradcheck.check_report import build_report, describe
-from gradcheck.check_setup import Setup, prepare, recheck
+from gradcheck.checking.gradient_preflight import Setup, prepare, recheck
+from gradcheck.checking.gradient_results import GradientReport
+from gradcheck.checking.gradient_verdicts import build_report, describe
 from gradcheck.errors import (
     GradientMismatch,
     InvalidArgumentError,
@@ -28,7 +29,6 @@ from gradcheck.errors import (
 )
 from gradcheck.numeric.stencils import METHODS
 from gradcheck.numeric.sweep import LeafResult, sample_size, sweep_directions, sweep_entries
-from gradcheck.results import GradientReport
 
 DIRECTION_METHODS = ("central", "richardson")
 #: The method used when `method` is not given: per mode (directional checks need
@@ -254,7 +254,7 @@ def check_gradient(
     Examples
     --------
     >>> import numpy as np
-    >>> from gradcheck.check import check_gradient
+    >>> from gradcheck.checking.gradient import check_gradient
     >>> W = np.arange(6.0).reshape(2, 3)
     >>> report = check_gradient(lambda p: float(np.sum(p["W"] ** 3)),
     ...                         lambda p: {"W": 3 * p["W"] ** 2}, {"W": W})
@@ -280,7 +280,7 @@ def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) 
     Examples
     --------
     >>> import numpy as np
-    >>> from gradcheck.check import assert_gradient
+    >>> from gradcheck.checking.gradient import assert_gradient
     >>> assert_gradient(lambda p: float(np.sum(p**2)), lambda p: 2 * p, np.ones(2)).passed
     True
     """

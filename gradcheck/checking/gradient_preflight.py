@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradcheck import tree as tr
-from gradcheck.diagnose import accumulation_diagnosis, nondeterministic_diagnosis
+from gradcheck.diagnose.arrays import accumulation_diagnosis, nondeterministic_diagnosis
 from gradcheck.errors import (
     GradcheckError,
     InvalidArgumentError,

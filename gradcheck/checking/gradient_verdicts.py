@@ -15,11 +15,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradcheck.diagnose import diagnose
+from gradcheck.checking.gradient_results import (
+    REL_FLOOR,
+    Failure,
+    GradientReport,
+    Inconclusive,
+    ParamSummary,
+)
+from gradcheck.diagnose.arrays import diagnose
 from gradcheck.errors import at_path
 from gradcheck.numeric import estimates as est
 from gradcheck.numeric.sweep import LeafResult
-from gradcheck.results import REL_FLOOR, Failure, GradientReport, Inconclusive, ParamSummary
 
 MAX_SCATTER = 200
 #: An entry that cannot be checked to this relative error is *coarse* (float64 checks see

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis
+from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.numeric import layer_probes as lp
 from gradcheck.numeric.steps import base_step
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from gradcheck.diagnose import (
+from gradcheck.diagnose.arrays import (
     DIAGNOSES,
     KINDS,
     Diagnosis,
@@ -17,7 +17,7 @@ from gradcheck.diagnose import (
     diagnose,
     nondeterministic_diagnosis,
 )
-from gradcheck.diagnose_patterns import entry_pattern
+from gradcheck.diagnose.fits import entry_pattern
 from gradcheck.errors import InvalidTypeError, TreeMismatchError
 
 CONTRACT_KINDS = {

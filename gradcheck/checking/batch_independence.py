@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis
+from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.numeric import layer_probes as lp
 
 

@@ -5,12 +5,12 @@ checks every layer *in isolation* on its own input with a seeded random upstream
 ``g``: the input gradient against the scalar ``L(x) = <g, forward(x)>`` and every parameter
 gradient against ``L(p) = <g, forward(x; p)>``, both with :func:`gradcheck.check_gradient`;
 then a batch-independence check and, for a failing layer, the layer-aware diagnoses of
-:mod:`gradcheck.layer_diagnose` and :mod:`gradcheck.norm_diagnose`, ranked above the
+:mod:`gradcheck.diagnose.layers` and :mod:`gradcheck.diagnose.normalization`, ranked above the
 array-level ones. Every call into a layer goes through
-:class:`gradcheck.layer_contract.LayerRunner`: a layer that breaks the contract (None, a
+:class:`gradcheck.checking.layer_contract.LayerRunner`: a layer that breaks the contract (None, a
 tuple where an array belongs, missing ``grads``, an exception in its code) gets a FAILED
 verdict naming what it broke, never an exception. The per-layer work is
-:func:`gradcheck.layer_check.run_layer_check`.
+:func:`gradcheck.checking.layer_check.run_layer_check`.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from gradcheck._validate import check_batch, check_choice, check_positive, check_type
-from gradcheck.diagnose import Diagnosis
+from gradcheck.checking.function_pair import FunctionPairLayer, LossFunctionLayer
+from gradcheck.checking.layer_check import run_layer_check, verdict_line
+from gradcheck.checking.layer_contract import LayerBroken, LayerRunner
+from gradcheck.checking.layer_results import LayerCheckResult, LayerReport
+from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.errors import InvalidTypeError
-from gradcheck.function_pair import FunctionPairLayer, LossFunctionLayer
-from gradcheck.layer_check import run_layer_check, verdict_line
-from gradcheck.layer_contract import LayerBroken, LayerRunner
-from gradcheck.layer_results import LayerCheckResult, LayerReport
 
 _COURSE = (FunctionPairLayer, LossFunctionLayer)
 

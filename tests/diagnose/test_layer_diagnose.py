@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from gradcheck.batch_independence import batch_mixing
-from gradcheck.layer_diagnose import (
+from gradcheck.checking.batch_independence import batch_mixing
+from gradcheck.diagnose.layers import (
     dense_diagnoses,
     dense_parts,
     elementwise_diagnoses,
@@ -215,7 +215,7 @@ def test_batch_mixing_silent_when_independent_or_single_sample():
 def test_unused_inputs_fires_only_when_failures_have_a_zero_numeric():
     from types import SimpleNamespace
 
-    from gradcheck.layer_diagnose import unused_inputs
+    from gradcheck.diagnose.layers import unused_inputs
 
     def report(numerics):
         failures = [SimpleNamespace(numeric=v, analytic=1.0) for v in numerics]
