@@ -27,13 +27,9 @@ from gradcheck.errors import (
     InvalidTypeError,
     leaf_of,
 )
-from gradcheck.numeric.stencils import METHODS
+from gradcheck.numeric.stencils import DEFAULT_METHOD, STENCILS, methods
 from gradcheck.numeric.sweep import LeafResult, sample_size, sweep_directions, sweep_entries
 
-DIRECTION_METHODS = ("central", "richardson")
-#: The method used when `method` is not given: per mode (directional checks need
-#: Richardson's small error to see one wrong entry among many).
-DEFAULT_METHOD = {"full": "central", "sample": "central", "directional": "richardson"}
 #: A step outside this band cannot resolve a derivative in any dtype we evaluate in:
 #: below it ``x + eps`` rounds to ``x`` (or leaves the normal range); at and above 1 the
 #: difference measures the function over a range as wide as the entry itself.
@@ -121,10 +117,11 @@ def _check_method(method: Any, directions: int | None) -> str:
     mode = "directional" if directions is not None else "full"
     if method is None:
         return DEFAULT_METHOD[mode]
-    v.check_choice("method", method, METHODS)
-    if directions is not None and method not in DIRECTION_METHODS:
+    v.check_choice("method", method, STENCILS)
+    if directions is not None and not STENCILS[method].directions:
+        allowed = " or ".join(f"'{name}'" for name in methods(directions=True))
         raise InvalidArgumentError(
-            f"`directions` works with method='central' or 'richardson'; got "
+            f"`directions` works with method={allowed}; got "
             f"method={method!r}. Drop `directions` or change `method`."
         )
     return method
@@ -293,18 +290,14 @@ def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) 
     return report
 
 
-#: Loss evaluations per entry (or per direction) of each method, for the progress bar.
-EVALUATIONS = {"central": 2, "forward": 1, "backward": 1, "richardson": 6, "complex": 1}
-
-
 def _estimated_evaluations(args: CheckArgs) -> int:
-    per_entry = EVALUATIONS
+    per_entry = STENCILS[args.method].evaluations
     if args.directions is not None:
-        return per_entry[args.method] * args.directions * len(args.leaves)
+        return per_entry * args.directions * len(args.leaves)
     sizes = [leaf.size for leaf in args.leaves.values()]
     if args.sample is not None:
         sizes = [sample_size(size, args.sample) for size in sizes]
-    return per_entry[args.method] * sum(sizes)
+    return per_entry * sum(sizes)
 
 
 def _announce(args: CheckArgs, setup: Setup, total: int) -> None:
@@ -328,7 +321,7 @@ def _sweep(args: CheckArgs, setup: Setup) -> dict[str, LeafResult]:
     rng = np.random.default_rng(args.seed)
     total = _estimated_evaluations(args)
     _announce(args, setup, total)
-    per_entry = EVALUATIONS[args.method]
+    per_entry = STENCILS[args.method].evaluations
     with Progress(total, "gradcheck", enabled=args.progress) as bar:
         ctx = setup.ctx._replace(on_entry=lambda: bar.update(per_entry))
         if args.directions is not None:

@@ -28,6 +28,7 @@ from gradcheck.numeric import precision as prec
 from gradcheck.numeric.differences import Evaluator, support_values
 from gradcheck.numeric.directions import directional_difference, random_signs
 from gradcheck.numeric.entries import Context, complex_steps, with_scale
+from gradcheck.numeric.stencils import STENCILS
 from gradcheck.numeric.steps import base_step, dtype_eps
 
 #: Relative steps of the precision probe: large enough to move a float16 or float32 loss.
@@ -287,7 +288,7 @@ def prepare(args) -> Setup:
         str(np.result_type(*[leaf.dtype for leaf in args.leaves.values()])),
         str(evaluated), notes, [trial], prec.dtype_name(working.dtype), working.reason,
     )  # fmt: skip
-    if args.method == "complex":
+    if STENCILS[args.method].complex_step:
         setup = _complex_setup(args, setup, rng)
     return setup
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradcheck._jsonsafe import json_float, to_jsonable
+from gradcheck.numeric.stencils import DEFAULT_METHOD
 
 #: At most this many failures in ``to_dict()`` and in the table.
 MAX_DICT_FAILURES = 50
@@ -226,7 +227,7 @@ class GradientReport:
     params: dict
     kinks: list = field(default_factory=list)
     diagnoses: list = field(default_factory=list)
-    method: str = "central"
+    method: str = DEFAULT_METHOD["full"]
     mode: str = "full"
     dtype: str = "float64"
     evaluated_dtype: str = "float64"

@@ -19,7 +19,7 @@ from gradcheck.commands import check_external
 from gradcheck.commands._failure import UserCodeFailure
 from gradcheck.commands.check_jacobian import JACOBIAN_FACTORIES, check_jacobian, jacobian_keys
 from gradcheck.errors import InvalidArgumentError
-from gradcheck.numeric.stencils import METHODS
+from gradcheck.numeric.stencils import STENCILS
 
 HELP = "check a gradient or a layer stack set up by FILE.py:FACTORY"
 DESCRIPTION = f"""{HELP}.
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method",
         default=None,
-        choices=METHODS,
+        choices=tuple(STENCILS),
         help="FD method (default: central; richardson with --directions)",
     )
     parser.add_argument(

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gradcheck.numeric.stencils import METHOD_ORDER, METHODS, STENCILS, level_offsets
+from gradcheck.numeric.stencils import STENCILS, level_offsets, methods
 from gradcheck.numeric.steps import base_step, dtype_eps, entry_steps, steps_taken
 
 
@@ -16,8 +16,16 @@ def stencil_derivative(f, x, h, name):
 
 
 def test_methods_table():
-    assert METHODS == ("central", "forward", "backward", "richardson", "complex")
-    assert set(STENCILS) | {"complex"} == set(METHOD_ORDER)
+    assert tuple(STENCILS) == ("central", "forward", "backward", "richardson", "complex")
+    assert methods(directions=True) == ("central", "richardson")
+    assert [name for name, row in STENCILS.items() if row.complex_step] == ["complex"]
+    assert [name for name, row in STENCILS.items() if row.kink_screen] == ["central"]
+
+
+@pytest.mark.parametrize("name", [n for n, row in STENCILS.items() if not row.complex_step])
+def test_evaluations_count_the_offsets_that_move(name):
+    row = STENCILS[name]
+    assert row.evaluations == sum(offset != 0 for offset in row.offsets) * row.levels
 
 
 @pytest.mark.parametrize("name", ["central", "forward", "backward"])
