@@ -32,6 +32,7 @@ import numpy as np
 from gradcheck.checking.vectors import Layout
 from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.diagnose.fits import (
+    ACCEPT,
     SCALE_ADVICE,
     agreement,
     fitted,
@@ -97,7 +98,7 @@ def _make(kind: str, case: Case, confidence: float, message: str, **evidence: An
 def _sign(case: Case) -> Diagnosis | None:
     a, n = case.fit
     frac = agreement(a, -n, reference=n)
-    if frac < 0.8:
+    if frac < ACCEPT:
         return None
     message = (
         f"{_where(case)}: the `{case.what}` has the sign flipped. Look for a minus sign "
@@ -109,7 +110,7 @@ def _sign(case: Case) -> Diagnosis | None:
 def _scale(case: Case) -> Diagnosis | None:
     a, n = case.fit
     c, frac = robust_slope(n, a, reference=n)
-    if c is None or frac < 0.8 or abs(c - 1) < 1e-9 or abs(c + 1) < 0.01 or abs(c) < 1e-6:
+    if c is None or frac < ACCEPT or abs(c - 1) < 1e-9 or abs(c + 1) < 0.01 or abs(c) < 1e-6:
         return None
     matched = next((key for key, v in {"2": 2.0, "1/2": 0.5}.items() if fitted(c, v)), None)
     message = (
@@ -127,7 +128,7 @@ def _zero_fraction(case: Case) -> float:
 
 def _zero(case: Case) -> Diagnosis | None:
     frac = _zero_fraction(case)
-    if frac < 0.8:
+    if frac < ACCEPT:
         return None
     message = (
         f"{_where(case)}: the `{case.what}` is zero where the derivative is not: a term "
