@@ -155,9 +155,20 @@ def _validate_check_gradient(loss, grad, params, **kw: Any) -> CheckArgs:
     if directions is not None:  # more directions than entries certify nothing more
         directions = min(directions, max(leaf.size for leaf in leaves.values()))
     return CheckArgs(
-        loss, grad, params, leaves, method, kw["rtol"], kw["atol"], eps,
-        sample, directions, int(kw["seed"]), batch_size, kw["progress"],
-    )  # fmt: skip
+        loss=loss,
+        grad=grad,
+        params=params,
+        leaves=leaves,
+        method=method,
+        rtol=kw["rtol"],
+        atol=kw["atol"],
+        eps=eps,
+        sample=sample,
+        directions=directions,
+        seed=int(kw["seed"]),
+        batch_size=batch_size,
+        progress=kw["progress"],
+    )
 
 
 def check_gradient(
@@ -259,9 +270,19 @@ def check_gradient(
     (True, True)
     """
     args = _validate_check_gradient(
-        loss, grad, params, method=method, rtol=rtol, atol=atol, eps=eps, sample=sample,
-        directions=directions, seed=seed, batch_size=batch_size, progress=progress,
-    )  # fmt: skip
+        loss,
+        grad,
+        params,
+        method=method,
+        rtol=rtol,
+        atol=atol,
+        eps=eps,
+        sample=sample,
+        directions=directions,
+        seed=seed,
+        batch_size=batch_size,
+        progress=progress,
+    )
     setup = prepare(args)
     results = _sweep(args, setup)
     recheck(args, setup)

@@ -121,13 +121,13 @@ def _failures(path: str, shape: tuple, result: LeafResult, verdict: _Verdict) ->
     rows = np.flatnonzero(verdict.failed)
     return [
         Failure(
-            path,
-            tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
-            float(result.analytic[r]),
-            float(result.numeric[r]),
-            float(verdict.error[r]),
-            float(verdict.allowed[r]),
-            float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
+            path=path,
+            index=tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
+            analytic=float(result.analytic[r]),
+            numeric=float(result.numeric[r]),
+            error=float(verdict.error[r]),
+            tolerance=float(verdict.allowed[r]),
+            ratio=float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
         )
         for r in rows
     ]
@@ -294,19 +294,19 @@ def _build_report(args, setup, results: dict) -> GradientReport:
     passed = all(s.status == "passed" for s in summaries.values()) and not setup.accumulation
     rels = [s.max_rel_error for s in summaries.values() if s.max_rel_error == s.max_rel_error]
     return GradientReport(
-        passed,
-        max(rels, default=float("nan")),
-        setup.n_evaluations,
-        failures,
-        summaries,
-        kinks,
-        _diagnoses(args, setup, results, verdicts),
-        args.method,
-        _mode(args),
-        setup.dtype,
-        setup.evaluated_dtype,
-        notes,
-        scatter,
+        passed=passed,
+        max_rel_error=max(rels, default=float("nan")),
+        n_evaluations=setup.n_evaluations,
+        failures=failures,
+        params=summaries,
+        kinks=kinks,
+        diagnoses=_diagnoses(args, setup, results, verdicts),
+        method=args.method,
+        mode=_mode(args),
+        dtype=setup.dtype,
+        evaluated_dtype=setup.evaluated_dtype,
+        notes=notes,
+        scatter=scatter,
         inconclusive=inconclusive,
         precision=setup.precision,
         precision_reason=setup.precision_reason,

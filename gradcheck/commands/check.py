@@ -160,9 +160,15 @@ def _check_function(problem: dict, args: argparse.Namespace):
     from gradcheck.checking.gradient import check_gradient
 
     return check_gradient(
-        problem["loss"], problem["grad"], problem["params"], method=args.method,
-        eps=args.eps, sample=args.sample, directions=args.directions, **_common(problem, args),
-    )  # fmt: skip
+        problem["loss"],
+        problem["grad"],
+        problem["params"],
+        method=args.method,
+        eps=args.eps,
+        sample=args.sample,
+        directions=args.directions,
+        **_common(problem, args),
+    )
 
 
 def _text(report: Any) -> str:
