@@ -45,7 +45,7 @@ class _Verdict(NamedTuple):
     decided: np.ndarray  # neither a kink nor out of the domain
 
 
-def _verdict(result: LeafResult, rtol: float | None, atol: float | None) -> _Verdict:
+def _judge_entries(result: LeafResult, rtol: float | None, atol: float | None) -> _Verdict:
     a, n = result.analytic, result.numeric
     with np.errstate(invalid="ignore"):
         error = np.abs(a - n)
@@ -272,7 +272,7 @@ def build_report(args, setup, results: dict) -> GradientReport:
 
 
 def _build_report(args, setup, results: dict) -> GradientReport:
-    verdicts = {path: _verdict(r, args.rtol, args.atol) for path, r in results.items()}
+    verdicts = {path: _judge_entries(r, args.rtol, args.atol) for path, r in results.items()}
     notes = list(setup.notes)
     summaries, failures, kinks, scatter, inconclusive = {}, [], [], {}, []
     for path, result in results.items():

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
-from gradcheck.checking.batch_independence import batch_mixing
+from gradcheck.checking.batch_independence import (
+    backward_mixing,
+    forward_mixing,
+    mixing_diagnosis,
+)
 from gradcheck.diagnose.layers import (
     dense_diagnoses,
     dense_parts,
@@ -195,6 +199,17 @@ class Tanh:
 
     def backward(self, g):
         return g * (1 - self.a**2)
+
+
+def batch_mixing(name, layer, x, g, rng):
+    """The batch check of a per-sample layer: its forward first, then its backward."""
+
+    def vjp(only_i):
+        layer.forward(np.array(x))
+        return layer.backward(only_i)
+
+    found = forward_mixing(layer.forward, x, rng) or backward_mixing(vjp, x, g, rng)
+    return None if found is None else mixing_diagnosis(name, found)
 
 
 def test_batch_mixing_forward_and_backward():
