@@ -118,3 +118,10 @@ def test_import_gradcheck_loads_no_heavy_dependency():
     code = f"import sys, gradcheck; print([m for m in {HEAVY!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_every_folder_has_a_layer_and_a_place_in_the_architecture_map():
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert folders == set(FOLDERS), "give each folder of the package its layer in FOLDERS"
+    text = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text()
+    assert [f for f in sorted(folders) if f"{f}/" not in text] == []
