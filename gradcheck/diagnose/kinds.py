@@ -92,9 +92,29 @@ def where(case: Case) -> str:
     return f"{at_path(case.path)} ({pattern_words(case.pattern)})"
 
 
+def _zero_model(n: np.ndarray, p: np.ndarray, evidence: Mapping) -> np.ndarray:
+    return np.zeros_like(n)
+
+
+def _sign_model(n: np.ndarray, p: np.ndarray, evidence: Mapping) -> np.ndarray:
+    return -n
+
+
+def _scale_model(n: np.ndarray, p: np.ndarray, evidence: Mapping) -> np.ndarray:
+    return evidence["factor"] * n
+
+
+def _transpose_model(n: np.ndarray, p: np.ndarray, evidence: Mapping) -> np.ndarray:
+    return n.T
+
+
+def _regularization_model(n: np.ndarray, p: np.ndarray, evidence: Mapping) -> np.ndarray:
+    return n + evidence["coefficient"] * p
+
+
 def _zero(case: Case) -> Fit | None:
-    a, n, _ = case.fit
-    frac = agreement(a, np.zeros_like(a), reference=n, scale=np.abs(n), rtol=1e-6)
+    a, n, p = case.fit
+    frac = agreement(a, _zero_model(n, p, {}), reference=n, scale=np.abs(n), rtol=1e-6)
     if frac < ACCEPT:
         return None
     message = (
@@ -106,8 +126,8 @@ def _zero(case: Case) -> Fit | None:
 
 
 def _sign(case: Case) -> Fit | None:
-    a, n, _ = case.fit
-    frac = agreement(a, -n, reference=n)
+    a, n, p = case.fit
+    frac = agreement(a, _sign_model(n, p, {}), reference=n)
     if frac < ACCEPT:
         return None
     message = (
@@ -127,7 +147,7 @@ def _scale_matches(batch_size: int | None) -> dict[str, float]:
 
 def _scale(case: Case) -> Fit | None:
     a, n, _ = case.fit
-    c, frac = robust_slope(n, a, reference=n)
+    c, frac = robust_slope(n, a, reference=n)  # the factor of _scale_model
     if c is None or frac < ACCEPT or abs(c + 1) < FIT_RTOL or abs(c) < 1e-6:
         return None  # c == -1 is a sign error, c ~ 0 a zero gradient
     matched = next((k for k, v in _scale_matches(case.batch_size).items() if fitted(c, v)), None)
@@ -151,7 +171,8 @@ def _transpose(case: Case) -> Fit | None:
     both = case.failed & case.usable & case.usable.T
     if both.sum() < 2:
         return None
-    frac = agreement(case.analytic[both], case.numeric.T[both], reference=case.numeric[both])
+    model = _transpose_model(case.numeric, case.param, {})
+    frac = agreement(case.analytic[both], model[both], reference=case.numeric[both])
     if frac < ACCEPT:
         return None
     message = (
@@ -166,7 +187,7 @@ def _regularization(case: Case) -> Fit | None:
     a, n, p = case.fit
     if a.size < 2:
         return None
-    k, frac = robust_slope(p, a - n)
+    k, frac = robust_slope(p, a - n)  # the coefficient of _regularization_model
     if k is None or frac < ACCEPT or abs(k) < 1e-12 or proportional(p, n):
         return None  # numeric ~ param: a scale error would look the same
     words = penalty_words(k, case.is_vector)
@@ -183,30 +204,30 @@ def _regularization(case: Case) -> Fit | None:
 KIND_TABLE: dict[str, Kind] = {
     "zero": Kind(
         "The analytic gradient is zero where the numeric one is not (a forgotten term).",
-        model=lambda n, p, e: np.zeros_like(n),
+        model=_zero_model,
         test=_zero,
         tree_key=SHARED,
     ),
     "sign": Kind(
         "The analytic gradient is the numeric one with its sign flipped.",
-        model=lambda n, p, e: -n,
+        model=_sign_model,
         test=_sign,
         tree_key=SHARED,
     ),
     "scale": Kind(
         "The analytic gradient is c times the numeric one (c = 2, 1/2, the batch size...).",
-        model=lambda n, p, e: e["factor"] * n,
+        model=_scale_model,
         test=_scale,
         tree_key="factor",
     ),
     "transpose": Kind(
         "The analytic gradient of a square matrix is the transpose of the numeric one.",
-        model=lambda n, p, e: n.T,
+        model=_transpose_model,
         test=_transpose,
     ),
     "regularization": Kind(
         "analytic - numeric is proportional to the parameter: the L2 terms differ.",
-        model=lambda n, p, e: n + e["coefficient"] * p,
+        model=_regularization_model,
         test=_regularization,
         tree_key="coefficient",
     ),
