@@ -48,7 +48,9 @@ class Stencil(NamedTuple):
     level_order : int or None
         Truncation order of one level (``None``: the same as `order`).
     directions : bool
-        Whether the method may certify along random directions (``directions=``).
+        Whether the method may certify along random directions (``directions=``). A
+        method with several levels needs three or more there: the probe tests that the
+        differences between its first three levels shrink before it extrapolates.
     kink_screen : bool
         Whether the method gets the kink screen: a per-parameter step factor and a test of
         every entry for a kink between the steps (wider stencils would flag mere curvature).

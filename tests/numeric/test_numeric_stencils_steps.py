@@ -22,6 +22,11 @@ def test_methods_table():
     assert [name for name, row in STENCILS.items() if row.kink_screen] == ["central"]
 
 
+def test_extrapolated_direction_methods_have_the_three_levels_the_kink_test_needs():
+    rows = [row for row in STENCILS.values() if row.directions and row.levels > 1]
+    assert rows and all(row.levels >= 3 for row in rows)
+
+
 @pytest.mark.parametrize("name", [n for n, row in STENCILS.items() if not row.complex_step])
 def test_evaluations_count_the_offsets_that_move(name):
     row = STENCILS[name]
