@@ -24,7 +24,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
-import gradcheck.check as gc  # noqa: E402
+import gradcheck.checking.gradient as gc  # noqa: E402
 
 HIDDEN = {"~800": 10, "~9.6k": 128, "~80k": 1066}
 BATCH = 4

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from gradcheck.check import check_gradient
+from gradcheck import check_gradient
 from gradcheck.layers import check_layers
 from gradcheck.nn.layers import Dense
 from gradcheck.nn.model import MLP

@@ -39,7 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gradcheck.check import check_gradient  # noqa: E402
+from gradcheck import check_gradient  # noqa: E402
 from gradcheck.checking.external import Program  # noqa: E402
 
 SIZES = {

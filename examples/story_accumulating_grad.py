@@ -12,7 +12,7 @@ import argparse
 
 import numpy as np
 
-from gradcheck.check import check_gradient
+from gradcheck import check_gradient
 from gradcheck.layers import check_layers
 from gradcheck.report import RunReport, save_report
 

@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from gradcheck.check import check_gradient
+from gradcheck import check_gradient
 from gradcheck.monitor import Monitor
 from gradcheck.report import RunReport, save_report
 

@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from gradcheck import tree as tr
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
+from gradcheck.checking.gradient_results import GradientReport
 from gradcheck.checking.jacobian_report import assemble
 from gradcheck.checking.jacobian_rows import Part, check_rows, input_scales
 from gradcheck.checking.jacobian_setup import JVP, VJP, Problem, linear_vector, prepare
 from gradcheck.checking.vectors import dot
 from gradcheck.errors import GradientMismatch
-from gradcheck.results import GradientReport
 
 #: Options of a probe along a direction: the checked parameter is one scalar ``t``.
 _SCALAR_DROPS = ("sample", "directions")

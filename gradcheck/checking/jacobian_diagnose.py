@@ -4,7 +4,7 @@
 output basis, or columns from ``jvp`` of the input basis) with the numeric one ``N`` as
 the checker measured it, entry ``(output k, input i)`` by entry, and tests them against
 the models of the ``JACOBIAN_TESTS`` table. Kinds (the contract vocabulary of
-:data:`gradcheck.diagnose.KINDS`, plus those of :data:`JACOBIAN_KINDS`):
+:data:`gradcheck.diagnose.arrays.KINDS`, plus those of :data:`JACOBIAN_KINDS`):
 
 - ``sign``: ``A = -N`` on the wrong entries; evidence ``factor`` (-1.0).
 - ``scale``: ``A = c N``; evidence ``factor`` and ``matched`` ("2", "1/2" or None).
@@ -30,8 +30,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradcheck.checking.vectors import Layout
-from gradcheck.diagnose import Diagnosis
-from gradcheck.diagnose_patterns import (
+from gradcheck.diagnose.arrays import Diagnosis
+from gradcheck.diagnose.fits import (
+    ACCEPT,
     SCALE_ADVICE,
     agreement,
     fitted,
@@ -97,7 +98,7 @@ def _make(kind: str, case: Case, confidence: float, message: str, **evidence: An
 def _sign(case: Case) -> Diagnosis | None:
     a, n = case.fit
     frac = agreement(a, -n, reference=n)
-    if frac < 0.8:
+    if frac < ACCEPT:
         return None
     message = (
         f"{_where(case)}: the `{case.what}` has the sign flipped. Look for a minus sign "
@@ -109,7 +110,7 @@ def _sign(case: Case) -> Diagnosis | None:
 def _scale(case: Case) -> Diagnosis | None:
     a, n = case.fit
     c, frac = robust_slope(n, a, reference=n)
-    if c is None or frac < 0.8 or abs(c - 1) < 1e-9 or abs(c + 1) < 0.01 or abs(c) < 1e-6:
+    if c is None or frac < ACCEPT or abs(c - 1) < 1e-9 or abs(c + 1) < 0.01 or abs(c) < 1e-6:
         return None
     matched = next((key for key, v in {"2": 2.0, "1/2": 0.5}.items() if fitted(c, v)), None)
     message = (
@@ -127,7 +128,7 @@ def _zero_fraction(case: Case) -> float:
 
 def _zero(case: Case) -> Diagnosis | None:
     frac = _zero_fraction(case)
-    if frac < 0.8:
+    if frac < ACCEPT:
         return None
     message = (
         f"{_where(case)}: the `{case.what}` is zero where the derivative is not: a term "

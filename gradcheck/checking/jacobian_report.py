@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from gradcheck.checking.gradient_results import GradientReport
 from gradcheck.checking.jacobian_diagnose import Case, diagnose_jacobian
 from gradcheck.checking.jacobian_rows import (
     Part,
@@ -23,8 +24,7 @@ from gradcheck.checking.jacobian_rows import (
 )
 from gradcheck.checking.jacobian_setup import Problem, counts_note
 from gradcheck.checking.vectors import Layout
-from gradcheck.diagnose import Diagnosis
-from gradcheck.results import GradientReport
+from gradcheck.diagnose.arrays import Diagnosis
 
 #: Diagnoses of the user's code (not of the Jacobian) that a row's gradient check can make.
 USER_CODE_KINDS = ("accumulation", "nondeterministic")

@@ -5,7 +5,7 @@ gradient checker (its error model, kinks, precision, diagnoses of the user's cod
 every row; :class:`~gradcheck.checking.vectors.Memo` makes the rows share the evaluations
 of ``f``. Random projections are checked the same way (the gradient of ``<g, f(x)>``, or
 the derivative of ``t -> <u, f(x + t v)>``). :func:`merge` turns the per-row or per-probe
-reports into one :class:`~gradcheck.results.GradientReport` whose failures carry the
+reports into one :class:`~gradcheck.GradientReport` whose failures carry the
 output entry (``output_path``, ``output_index``) next to the input entry.
 """
 
@@ -17,10 +17,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradcheck.check import check_gradient
-from gradcheck.check_report import part_of
+from gradcheck.checking.gradient import check_gradient
+from gradcheck.checking.gradient_results import Failure, GradientReport, Inconclusive, ParamSummary
+from gradcheck.checking.gradient_verdicts import part_of
 from gradcheck.checking.vectors import Layout, Memo, entry_name
-from gradcheck.results import Failure, GradientReport, Inconclusive, ParamSummary
 
 
 class Part(NamedTuple):

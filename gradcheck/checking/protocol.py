@@ -62,17 +62,6 @@ class ProgramReportedError(ProtocolError):
     """The program answered a request with ``error MESSAGE``."""
 
 
-def format_number(value: float) -> str:
-    """Return `value` as round-trip decimal text (``repr`` of a float64), as C's strtod reads it.
-
-    Examples
-    --------
-    >>> format_number(0.1), format_number(float("-inf")), format_number(1e-300)
-    ('0.1', '-inf', '1e-300')
-    """
-    return repr(float(value))
-
-
 def format_numbers(values: object) -> str:
     """Return an array's numbers (C order) as round-trip text separated by single spaces.
 
@@ -82,7 +71,7 @@ def format_numbers(values: object) -> str:
     '1.0 0.5 nan 2e-300'
     """
     flat = np.asarray(values, dtype=np.float64).ravel().tolist()
-    return " ".join(map(repr, flat))  # repr of a Python float: what format_number writes
+    return " ".join(map(repr, flat))  # repr of a Python float: round-trip decimal text
 
 
 def parse_number(token: str) -> float:

@@ -28,14 +28,14 @@ from typing import Any
 import numpy as np
 
 from gradcheck import tree as tr
+from gradcheck.checking.gradient_results import GradientReport
 from gradcheck.checking.jacobian import jvp_probes, jvp_rows, raise_if_failed
 from gradcheck.checking.jacobian_report import assemble
 from gradcheck.checking.jacobian_rows import check_rows, input_scales
 from gradcheck.checking.jacobian_setup import HESSIAN, HVP, Problem, linear_vector, prepare
 from gradcheck.checking.vectors import Layout, dot
-from gradcheck.diagnose import Diagnosis
+from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.errors import TreeMismatchError
-from gradcheck.results import GradientReport
 
 #: Random pairs ``(u, v)`` for the symmetry test without the full Hessian.
 SYMMETRY_PAIRS = 3

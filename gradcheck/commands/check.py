@@ -19,7 +19,7 @@ from gradcheck.commands import check_external
 from gradcheck.commands._failure import UserCodeFailure
 from gradcheck.commands.check_jacobian import JACOBIAN_FACTORIES, check_jacobian, jacobian_keys
 from gradcheck.errors import InvalidArgumentError
-from gradcheck.numeric.stencils import METHODS
+from gradcheck.numeric.stencils import STENCILS
 
 HELP = "check a gradient or a layer stack set up by FILE.py:FACTORY"
 DESCRIPTION = f"""{HELP}.
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method",
         default=None,
-        choices=METHODS,
+        choices=tuple(STENCILS),
         help="FD method (default: central; richardson with --directions)",
     )
     parser.add_argument(
@@ -147,7 +147,7 @@ def _check_layers(problem: dict, args: argparse.Namespace):
             f"{', '.join(given)} apply to function-style checks ({list(_FUNCTION_KEYS)}); "
             "a layer check chooses its own steps: leave them out."
         )
-    from gradcheck.layers import check_layers
+    from gradcheck.checking.layers import check_layers
 
     mode = "directional" if args.directions else "full"
     extra = {"directions": args.directions} if args.directions else {}
@@ -157,12 +157,18 @@ def _check_layers(problem: dict, args: argparse.Namespace):
 
 
 def _check_function(problem: dict, args: argparse.Namespace):
-    from gradcheck.check import check_gradient
+    from gradcheck.checking.gradient import check_gradient
 
     return check_gradient(
-        problem["loss"], problem["grad"], problem["params"], method=args.method,
-        eps=args.eps, sample=args.sample, directions=args.directions, **_common(problem, args),
-    )  # fmt: skip
+        problem["loss"],
+        problem["grad"],
+        problem["params"],
+        method=args.method,
+        eps=args.eps,
+        sample=args.sample,
+        directions=args.directions,
+        **_common(problem, args),
+    )
 
 
 def _text(report: Any) -> str:

@@ -45,7 +45,7 @@ def _options(args: argparse.Namespace) -> dict:
 def _check(program, args: argparse.Namespace):
     options = _options(args)
     if args.layers:
-        from gradcheck.layers import check_layers
+        from gradcheck.checking.layers import check_layers
 
         if not program.layers:
             raise InvalidArgumentError(
@@ -55,7 +55,7 @@ def _check(program, args: argparse.Namespace):
         mode = "directional" if args.directions else "full"
         extra = {"directions": args.directions} if args.directions else {}
         return check_layers(program.layers, program.input(), mode=mode, **options, **extra)
-    from gradcheck.check import check_gradient
+    from gradcheck.checking.gradient import check_gradient
 
     return check_gradient(
         program.loss,

@@ -64,7 +64,7 @@ def _say(state: Any, title: str, result: Any) -> None:
 
 def phase_check_layers(state: Any) -> None:
     """Check the trained MLP layer by layer on a batch of test digits."""
-    from gradcheck.layers import check_layers
+    from gradcheck.checking.layers import check_layers
 
     x, _ = _check_batch(state)
     result = check_layers(state.model.layers, x, seed=state.args.seed, title="trained MLP, layers")
@@ -74,7 +74,7 @@ def phase_check_layers(state: Any) -> None:
 
 def phase_check_gradient(state: Any) -> None:
     """Check the whole network's gradient entry by entry (cross-entropy, one batch)."""
-    from gradcheck.check import check_gradient
+    from gradcheck.checking.gradient import check_gradient
 
     problem = _problem(state)
     report = check_gradient(**problem, seed=state.args.seed, batch_size=CHECK_BATCH)
@@ -88,8 +88,8 @@ def phase_check_gradient(state: Any) -> None:
 
 def phase_check_broken(state: Any) -> None:
     """Check two broken copies: a ReLU without its derivative, and a summed-cost gradient."""
-    from gradcheck.check import check_gradient
-    from gradcheck.layers import check_layers
+    from gradcheck.checking.gradient import check_gradient
+    from gradcheck.checking.layers import check_layers
 
     x, _ = _check_batch(state)
     layers = copy.deepcopy(state.model.layers)

@@ -23,7 +23,7 @@ import numpy as np
 
 from gradcheck.numeric import estimates as est
 from gradcheck.numeric.levels import Context, evaluate_level, level_noise
-from gradcheck.numeric.stencils import STENCILS, level_offsets
+from gradcheck.numeric.stencils import FALLBACK_METHOD, STENCILS, level_offsets
 from gradcheck.numeric.steps import capped, entry_steps
 
 #: Truncation allowed at the chosen step, as a fraction of the rounding allowance.
@@ -38,7 +38,7 @@ FACTOR_RANGE = (1.0 / 64.0, 64.0)
 TRIALS = 3
 ENTRIES_PER_TRIAL = 16
 
-_CENTRAL = STENCILS["central"]
+_CENTRAL = STENCILS[FALLBACK_METHOD]
 
 
 def trial_entries(analytic: np.ndarray, n: int = TRIALS) -> np.ndarray:

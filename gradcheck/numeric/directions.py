@@ -21,6 +21,7 @@ import numpy as np
 from gradcheck.numeric import estimates as est
 from gradcheck.numeric.differences import support_values
 from gradcheck.numeric.entries import Context, with_scale
+from gradcheck.numeric.stencils import FALLBACK_METHOD, STENCILS
 from gradcheck.numeric.steps import base_step
 
 
@@ -92,7 +93,7 @@ def probe_direction(
     support: np.ndarray,
     signs: np.ndarray,
     analytic: np.ndarray,
-    method: str = "central",
+    method: str = FALLBACK_METHOD,
 ) -> DirectionProbe:
     """Compare the directional difference along ``signs`` on `support` with the analytic dot.
 
@@ -127,8 +128,9 @@ def probe_direction(
     each entry's own ulps plus ``ANALYTIC_ULPS`` ulps of ``G`` per entry in quadrature.
     """
     ctx = with_scale(ctx, analytic)
-    if method == "richardson":
-        return _richardson_probe(ctx, leaf, support, signs, analytic)
+    stencil = STENCILS[method]
+    if stencil.levels > 1:
+        return _extrapolated_probe(ctx, leaf, support, signs, analytic, stencil)
     t = direction_step(leaf, len(support), ctx.eps, dtype=ctx.step_dtype)
     numeric, dot, rnd, a_rnd = _at_step(ctx, leaf, support, signs, analytic, t)
     allowed = float(est.allowed_error(rnd, a_rnd))
@@ -140,16 +142,18 @@ def probe_direction(
     return DirectionProbe(numeric, dot, numeric - dot, allowed)
 
 
-def _richardson_probe(ctx: Context, leaf, support, signs, analytic) -> DirectionProbe:
-    t = direction_step(leaf, len(support), ctx.eps, order=6, dtype=ctx.step_dtype)
-    levels = [_at_step(ctx, leaf, support, signs, analytic, t / 2**k) for k in range(3)]
+def _extrapolated_probe(ctx: Context, leaf, support, signs, analytic, stencil) -> DirectionProbe:
+    t = direction_step(leaf, len(support), ctx.eps, order=stencil.order, dtype=ctx.step_dtype)
+    levels = [
+        _at_step(ctx, leaf, support, signs, analytic, t / 2**k) for k in range(stencil.levels)
+    ]
     errs = [n - dot for n, dot, _, _ in levels]
     noise = 4 * (levels[0][2] + 2 * levels[1][2] + levels[2][2])
     if not est.asymptotic(errs[0] - errs[1], errs[1] - errs[2], noise):
         # a kink within the wide steps: only the short central steps can judge
-        return probe_direction(ctx, leaf, support, signs, analytic, "central")
+        return probe_direction(ctx, leaf, support, signs, analytic, FALLBACK_METHOD)
     dot, a_rnd = levels[-1][1], levels[-1][3]
-    value, error, weights = est.romberg(errs)
+    value, error, weights = est.romberg(errs, stencil.romberg_order)
     rnd = np.sqrt(sum((w * lv[2]) ** 2 for w, lv in zip(weights, levels, strict=True)))
     allowed = float(est.allowed_error(error, rnd, a_rnd))
     return DirectionProbe(dot + float(value), dot, float(value), allowed)

@@ -17,12 +17,12 @@ from gradcheck.numeric import estimates as est
 from gradcheck.numeric.adaptive import step_factor
 from gradcheck.numeric.differences import entry_values
 from gradcheck.numeric.levels import Context, Level, evaluate_level, level_noise, with_scale
-from gradcheck.numeric.stencils import METHOD_ORDER, STENCILS, level_offsets
+from gradcheck.numeric.stencils import FALLBACK_METHOD, STENCILS, level_offsets
 from gradcheck.numeric.steps import base_step, capped, entry_steps
 
 __all__ = ["Context", "EntryEstimate", "complex_steps", "probe_entries", "with_scale"]
 
-_CENTRAL = STENCILS["central"]
+_CENTRAL = STENCILS[FALLBACK_METHOD]
 
 
 class EntryEstimate(NamedTuple):
@@ -51,7 +51,7 @@ def probe_entries(
     analytic : ndarray
         The analytic derivatives of those entries.
     method : str
-        A key of :data:`gradcheck.numeric.stencils.METHOD_ORDER`.
+        A key of :data:`gradcheck.numeric.stencils.STENCILS`.
 
     Returns
     -------
@@ -71,13 +71,13 @@ def probe_entries(
     indices = np.asarray(indices, dtype=np.intp)
     analytic = np.asarray(analytic, dtype=float)
     ctx = with_scale(ctx, analytic)
-    if method == "complex":
-        return _complex_entries(ctx, leaf, indices, analytic)
     stencil = STENCILS[method]
-    if method == "central":
+    if stencil.complex_step:
+        return _complex_entries(ctx, leaf, indices, analytic)
+    if stencil.kink_screen:
         ctx = ctx._replace(step_factor=step_factor(ctx, leaf, indices, analytic))
     x = leaf.reshape(-1)[indices]
-    h = capped(ctx.step_factor * entry_steps(x, METHOD_ORDER[method], ctx.eps, ctx.step_dtype), x)
+    h = capped(ctx.step_factor * entry_steps(x, stencil.order, ctx.eps, ctx.step_dtype), x)
     levels = [
         evaluate_level(ctx, leaf, indices, h, level_offsets(stencil, lv), stencil.weights)
         for lv in range(stencil.levels)
@@ -88,7 +88,7 @@ def probe_entries(
     if stencil.levels == 1:
         numeric, error, norm = levels[0].numeric, 0.0, levels[0].coeff_norm
     else:
-        numeric, error, w = est.romberg([lv.numeric for lv in levels], stencil.order)
+        numeric, error, w = est.romberg([lv.numeric for lv in levels], stencil.romberg_order)
         norm = np.sqrt(sum((wl * lv.coeff_norm) ** 2 for wl, lv in zip(w, levels, strict=True)))
         trusted = _trusted(sigma, levels)
     allowed = est.allowed_error(error, est.rounding_bound(sigma, norm), a_rnd)
@@ -98,11 +98,11 @@ def probe_entries(
     )
     outside = ~np.isfinite(numeric)
     suspicious = (np.abs(numeric - analytic) > allowed) & ~outside
-    if method == "central":  # wider stencils would flag mere curvature
+    if stencil.kink_screen:  # wider stencils would flag mere curvature
         suspicious |= _kink_candidates(ctx, levels[0]) & ~outside
     suspicious = np.flatnonzero(suspicious)
     if suspicious.size:
-        first = levels[0] if method == "central" else None
+        first = levels[0] if stencil.kink_screen else None
         outside[suspicious] |= _refine(
             ctx, leaf, indices, analytic, suspicious, first, result, trusted
         )

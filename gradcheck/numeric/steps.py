@@ -70,9 +70,3 @@ def capped(h: np.ndarray, x: np.ndarray) -> np.ndarray:
     """
     limit = MAX_RELATIVE_STEP * np.maximum(1.0, np.abs(np.real(x).astype(np.float64)))
     return np.minimum(np.asarray(h, dtype=np.float64), limit)
-
-
-def steps_taken(x: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    """Return the steps really taken, ``(x + delta) - x``, in the dtype of `x`."""
-    x = np.asarray(x)
-    return (x + np.asarray(delta, dtype=x.dtype)) - x

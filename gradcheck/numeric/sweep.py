@@ -2,7 +2,7 @@
 
 Each sweep returns, per path, the entries it differentiated (flat indices), their
 analytic and numeric derivatives, allowed errors and kink flags: plain arrays from which
-:mod:`gradcheck.check` builds the verdict and the report.
+:mod:`gradcheck.checking.gradient` builds the verdict and the report.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 
 from gradcheck.numeric.directions import DirectionProbe, localize, probe_direction, random_signs
 from gradcheck.numeric.entries import Context, probe_entries, with_scale
+from gradcheck.numeric.stencils import FALLBACK_METHOD
 
 #: Entries differentiated per entry when directional localization finds many wrong ones.
 BROAD_SAMPLE = 64
@@ -125,7 +126,7 @@ def _localized(ctx, leaf, analytic, signs, probe, probes, rng) -> LeafResult:
     indices = np.array(sorted(found), dtype=np.intp)
     if len(found) >= 10:
         indices = np.union1d(indices, select_entries(analytic, BROAD_SAMPLE, rng))
-    result = _entries(ctx, leaf, analytic, indices, "central")
+    result = _entries(ctx, leaf, analytic, indices, FALLBACK_METHOD)
     return result._replace(probes=probes)
 
 
@@ -135,7 +136,7 @@ def sweep_directions(
     analytic: Mapping[str, np.ndarray],
     k: int,
     rng: np.random.Generator,
-    method: str = "central",
+    method: str = FALLBACK_METHOD,
 ) -> dict[str, LeafResult]:
     """Certify each leaf with `k` random signed directions; localize where one fails."""
     return {

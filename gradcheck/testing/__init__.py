@@ -13,7 +13,7 @@ from typing import Any
 
 # public name -> module defining it; ``assert_gradient`` is the checker's own function.
 _EXPORTS = {
-    "assert_gradient": "gradcheck.check",
+    "assert_gradient": "gradcheck.checking.gradient",
     "assert_layers": "gradcheck.testing.assertions",
     "assert_stable": "gradcheck.testing.assertions",
     "GradientMismatch": "gradcheck.errors",

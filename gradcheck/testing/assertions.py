@@ -1,6 +1,6 @@
 """Assertions whose failure message reads well in a CI log: tables, not arrays.
 
-``assert_gradient`` is :func:`gradcheck.check.assert_gradient` itself (re-exported by
+``assert_gradient`` is :func:`gradcheck.checking.gradient.assert_gradient` itself (re-exported by
 :mod:`gradcheck.testing`); this module adds the layer and stability assertions.
 """
 
@@ -53,7 +53,7 @@ def assert_layers(layers: Sequence[Any], x: Any, **kwargs: Any) -> Any:
     True
     """
     __tracebackhide__ = True
-    from gradcheck.layers import check_layers
+    from gradcheck.checking.layers import check_layers
 
     result = check_layers(layers, x, **kwargs)
     if not result.passed:

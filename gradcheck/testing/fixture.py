@@ -195,7 +195,7 @@ class GradcheckFixture:
         ``GradientReport``; raises :class:`gradcheck.GradientMismatch` when it fails.
         """
         __tracebackhide__ = True
-        from gradcheck.check import check_gradient
+        from gradcheck.checking.gradient import check_gradient
 
         settings, extra = self._split(overrides)
         report = check_gradient(loss, grad, params, **settings.gradient_kwargs(), **extra)
@@ -208,7 +208,7 @@ class GradcheckFixture:
         per-layer table when a layer fails.
         """
         __tracebackhide__ = True
-        from gradcheck.layers import check_layers
+        from gradcheck.checking.layers import check_layers
 
         settings, extra = self._split(overrides)
         result = check_layers(layers, x, **settings.layer_kwargs(), **extra)
@@ -278,7 +278,7 @@ def _status(result: Any) -> str:
 
 def _gradient_text(report: Any) -> str:
     """Return the report's table, led by what could not be certified and what to change."""
-    from gradcheck.check_report import describe
+    from gradcheck.checking.gradient_verdicts import describe
 
     head = describe(report) if hasattr(report, "inconclusive") else ""
     return f"{head}\n{report}" if head else str(report)

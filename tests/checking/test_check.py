@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradcheck.errors as E
-from gradcheck.check import assert_gradient, check_gradient
+from gradcheck.checking.gradient import assert_gradient, check_gradient
 
 # ----------------------------------------------------------------------------- no false positives
 

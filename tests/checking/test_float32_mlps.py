@@ -7,7 +7,7 @@ diagnosed as `sign`.
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 
 def mlp32(seed):

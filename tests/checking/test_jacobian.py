@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import gradcheck
 from gradcheck.checking.jacobian_diagnose import JACOBIAN_KINDS
 from gradcheck.checking.vectors import entry_name
-from gradcheck.diagnose import KINDS
+from gradcheck.diagnose.arrays import KINDS
 
 RNG = np.random.default_rng(7)
 W = RNG.normal(size=(3, 3))  # square and not symmetric

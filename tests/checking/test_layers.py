@@ -382,7 +382,7 @@ def test_checker_refusals_are_worded_with_the_users_function():
 
 def test_a_fault_of_gradchecks_own_machinery_propagates(monkeypatch):
     """A dead program behind a layer wrapper is not a verdict on the layer: it is raised."""
-    from gradcheck import layer_contract
+    from gradcheck.checking import layer_contract as layer_contract
 
     class DeadPipe(Dense):
         calls = 0

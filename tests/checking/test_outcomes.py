@@ -13,7 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from gradcheck.check import assert_gradient, check_gradient
+from gradcheck.checking.gradient import assert_gradient, check_gradient
 from gradcheck.errors import GradientMismatch
 from gradcheck.testing.fixture import CheckStats, GradcheckFixture, Settings
 

@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
 from gradcheck.checking import protocol
 from gradcheck.checking.external import Program
+from gradcheck.checking.gradient import check_gradient
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError, TreeMismatchError
 from tests.checking.protocol_helpers import REFERENCE, gone
 

@@ -7,8 +7,8 @@ unreaped (`gone`: `kill(pid, 0)` fails, which it does not for a zombie).
 
 import pytest
 
-from gradcheck.check import check_gradient
 from gradcheck.checking.external import Program
+from gradcheck.checking.gradient import check_gradient
 from gradcheck.checking.protocol import (
     MalformedAnswerError,
     ProgramExitedError,

@@ -14,7 +14,7 @@ from gradcheck.checking.protocol import (
     MalformedAnswerError,
     ProgramStartError,
     command_words,
-    format_number,
+    format_numbers,
     numbers,
     parse_number,
 )
@@ -22,7 +22,7 @@ from gradcheck.checking.protocol import (
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_every_float64_round_trips_bit_for_bit(x):
-    back = parse_number(format_number(x))
+    back = parse_number(format_numbers([x]))
     assert (math.isnan(x) and math.isnan(back)) or np.float64(back).tobytes() == np.float64(
         x
     ).tobytes()

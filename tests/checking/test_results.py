@@ -8,8 +8,8 @@ import pytest
 from check_problems import mlp_problem, planted
 
 from gradcheck._jsonsafe import parse_float
-from gradcheck.check import check_gradient
-from gradcheck.results import Failure, GradientReport, Inconclusive, ParamSummary
+from gradcheck.checking.gradient import check_gradient
+from gradcheck.checking.gradient_results import Failure, GradientReport, Inconclusive, ParamSummary
 
 TOP_KEYS = {
     "kind", "title", "passed", "max_rel_error", "n_evaluations", "method", "mode", "dtype",

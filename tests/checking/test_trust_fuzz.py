@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
+from gradcheck.checking.gradient_results import REL_FLOOR
 from gradcheck.errors import GradcheckError
-from gradcheck.results import REL_FLOOR
 
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 from gradcheck.errors import NondeterministicError
 from gradcheck.layers import check_layers
 from gradcheck.nn.problem import mlp_problem
@@ -350,7 +350,7 @@ def test_unmutated_networks_pass_without_diagnosis(problem):
 
 
 def test_every_diagnosis_kind_has_a_mutant():
-    from gradcheck.diagnose import KINDS
+    from gradcheck.diagnose.arrays import KINDS
 
     planted = {m.kind for m in (*FUNCTION_MUTANTS.values(), *LAYER_MUTANTS.values())}
     assert set(KINDS) - planted <= {"other"}

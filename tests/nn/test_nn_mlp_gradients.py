@@ -1,6 +1,6 @@
 """Whole-MLP backprop against central differences: every activation x loss, float64.
 
-The oracle is a plain central-difference loop written here (not gradcheck.check), with
+The oracle is a plain central-difference loop written here (not gradcheck.checking.gradient), with
 relative error ||analytic - numeric|| / ||numeric|| per parameter.
 """
 
@@ -209,7 +209,7 @@ def test_dense_reuses_grad_arrays_only_when_shape_and_dtype_match():
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 def test_backward_passes_gradchecks_own_check(activation, loss):
     """The same grid through gradcheck.check_gradient (the oracle above stays independent)."""
-    from gradcheck.check import check_gradient
+    from gradcheck.checking.gradient import check_gradient
 
     model = MLP(SIZES, activation=activation, init="glorot", seed=1)
     model.params["dense1.b"][:] = 0.1

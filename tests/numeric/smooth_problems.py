@@ -93,8 +93,8 @@ def tolerance_ratio(loss, grad, point, **kwargs) -> tuple[float, bool]:
     finite differences really made (on the worst entry), 100 that a bug a hundred times
     smaller than the tolerance would pass. Also returns the report's ``passed``.
     """
-    from gradcheck.check import _sweep, _validate_check_gradient
-    from gradcheck.check_setup import prepare
+    from gradcheck.checking.gradient import _sweep, _validate_check_gradient
+    from gradcheck.checking.gradient_preflight import prepare
 
     args = _validate_check_gradient(
         loss,

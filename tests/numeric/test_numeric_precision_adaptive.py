@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gradcheck.check_setup import PRECISION_STEPS
+from gradcheck.checking.gradient_preflight import PRECISION_STEPS
 from gradcheck.numeric import precision as prec
 from gradcheck.numeric.adaptive import step_factor, trial_entries
 from gradcheck.numeric.differences import Evaluator

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from planted_net import make_data, mse_grad, mse_loss, top
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 
 class Net:

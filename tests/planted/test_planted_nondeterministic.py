@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from planted_net import forward, make_data
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 from gradcheck.errors import NondeterministicError
 
 KEEP = 0.5

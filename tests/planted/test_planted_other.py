@@ -3,7 +3,7 @@
 import pytest
 from planted_net import mse_grad, problem, top
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 
 def one_entry_off_grad(relative_error):

@@ -3,7 +3,7 @@
 import pytest
 from planted_net import forward, mse_grad, problem, top
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 LAM = 0.1
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from planted_net import B, forward, mse_grad, mse_loss, problem, top
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 
 def double_derivative_grad(params, x, t, lam=0.0):

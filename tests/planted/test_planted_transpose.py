@@ -3,7 +3,7 @@
 import numpy as np
 from planted_net import D, H, forward, mse_grad, problem, top
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 
 def transposed_dw1_grad(params, x, t, lam=0.0):

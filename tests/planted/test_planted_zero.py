@@ -3,7 +3,7 @@
 import numpy as np
 from planted_net import forward, mse_grad, problem, top
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 
 def forgotten_bias_grad(params, x, t, lam=0.0):

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 from gradcheck.errors import InvalidArgumentError
 
 X = np.random.default_rng(0).normal(size=6)

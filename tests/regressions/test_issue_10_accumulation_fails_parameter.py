@@ -5,7 +5,7 @@ FAILED headline. The accumulating parameters now fail.
 
 import numpy as np
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 
 class Accumulating:

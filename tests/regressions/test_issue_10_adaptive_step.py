@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "numeric"))
 from smooth_problems import PROBLEMS, tolerance_ratio  # noqa: E402

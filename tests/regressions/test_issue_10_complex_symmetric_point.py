@@ -6,7 +6,7 @@ symmetric point (the loss is 0 there, so the noise allowance of the real differe
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 CASES = {
     "linear_zero_loss": (

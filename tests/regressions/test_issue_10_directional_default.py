@@ -5,8 +5,8 @@ evaluations; a large full check started without saying what it would cost.
 
 import numpy as np
 
-import gradcheck.check as gc
-from gradcheck.check import check_gradient
+import gradcheck.checking.gradient as gc
+from gradcheck.checking.gradient import check_gradient
 
 
 def test_issue_10_directional_mode_defaults_to_richardson_and_sees_one_entry():

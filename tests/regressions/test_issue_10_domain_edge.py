@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 from gradcheck.errors import LossValueError
 
 X = np.array([1e-6, 2e-6, 0.5, 3.0])

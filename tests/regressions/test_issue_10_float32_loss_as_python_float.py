@@ -10,7 +10,7 @@ precision is now measured from the values returned, and the report says which it
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 RNG = np.random.default_rng(0)
 A = RNG.normal(size=(6, 5)).astype(np.float32)

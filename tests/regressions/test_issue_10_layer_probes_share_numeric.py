@@ -8,7 +8,7 @@ rule, kink rule (0.25 where the checker uses 0.02) and tolerances, so fixes to
 
 import numpy as np
 
-from gradcheck.batch_independence import forward_mixing
+from gradcheck.checking.batch_independence import forward_mixing
 from gradcheck.numeric import estimates, layer_probes, steps
 
 

@@ -8,7 +8,7 @@ certifies an entry only when the analytic derivative lies between the one-sided 
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 X = np.random.default_rng(0).normal(size=8)
 

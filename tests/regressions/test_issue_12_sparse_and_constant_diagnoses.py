@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradcheck import check_gradient
-from gradcheck.diagnose import diagnose
+from gradcheck.diagnose.arrays import diagnose
 
 LAM = 0.1
 

@@ -22,10 +22,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gradcheck
-from gradcheck.check import check_gradient
-from gradcheck.check_reasons import Facts, coarse_kind
+from gradcheck import check_gradient
+from gradcheck.checking.gradient_reasons import Facts, coarse_kind
+from gradcheck.checking.gradient_results import Failure
 from gradcheck.report import RunReport, validate
-from gradcheck.results import Failure
 
 B = np.array([0.3, 0.5])
 

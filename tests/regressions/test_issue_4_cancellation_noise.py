@@ -19,7 +19,7 @@ square of the third differences (their lower quartile was 0 for quantized roundi
 
 import numpy as np
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 W = np.array(
     [

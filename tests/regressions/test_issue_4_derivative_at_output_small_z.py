@@ -10,7 +10,7 @@ finite-difference estimates themselves, and the hypothesis explaining most entri
 import numpy as np
 import pytest
 
-from gradcheck.layer_diagnose import elementwise_diagnoses
+from gradcheck.diagnose.layers import elementwise_diagnoses
 from gradcheck.layers import check_layers
 from gradcheck.testing.spec import MLPSpec
 

@@ -17,7 +17,7 @@
 import numpy as np
 import pytest
 
-from gradcheck.check import check_gradient
+from gradcheck.checking.gradient import check_gradient
 
 W_TANH = np.array(
     [-1.35188229, 1.22138297, 0.04359964, 0.352813, -0.13947427, -0.10569274,

@@ -9,7 +9,7 @@ all four. Rival hypotheses are now weighed by their consistency with every check
 
 import numpy as np
 
-from gradcheck.diagnose import diagnose
+from gradcheck.diagnose.arrays import diagnose
 
 
 def test_issue_4_transpose_outranks_a_sign_that_contradicts_passing_entries():

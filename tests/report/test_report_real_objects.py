@@ -8,7 +8,7 @@ import pytest
 
 from gradcheck.report import RunReport, dumps, loads, render_html, render_markdown, validate
 
-check = pytest.importorskip("gradcheck.check")
+check = pytest.importorskip("gradcheck.checking.gradient")
 layers = pytest.importorskip("gradcheck.layers")
 monitor = pytest.importorskip("gradcheck.monitor")
 nn = pytest.importorskip("gradcheck.nn")

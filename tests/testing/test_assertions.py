@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-import gradcheck.check
+import gradcheck.checking.gradient
 import gradcheck.testing as gt
 from gradcheck.errors import (
     GradientMismatch,
@@ -28,7 +28,7 @@ X = np.random.default_rng(1).normal(size=(5, 3))
 
 
 def test_assert_gradient_is_the_checkers_own_function():
-    assert gt.assert_gradient is gradcheck.check.assert_gradient
+    assert gt.assert_gradient is gradcheck.checking.gradient.assert_gradient
 
 
 def test_assert_gradient_message_has_the_table_and_the_diagnosis():

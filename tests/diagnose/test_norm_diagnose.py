@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradcheck.diagnose import Diagnosis
-from gradcheck.norm_diagnose import (
+from gradcheck.diagnose.arrays import Diagnosis
+from gradcheck.diagnose.normalization import (
     factor_names,
     forward_suspects,
     keep_probability,

@@ -88,13 +88,13 @@ def test_users_factory_crash_exits_3(target, capsys):
 
 
 def test_internal_error_says_it_is_a_gradcheck_bug(target, capsys, monkeypatch):
-    import gradcheck.check
+    import gradcheck.checking.gradient
     import gradcheck.tree
 
     def broken(*args, **kwargs):  # the exception is raised inside gradcheck's own code
         return gradcheck.tree.unflatten(None, {})
 
-    monkeypatch.setattr(gradcheck.check, "check_gradient", broken)
+    monkeypatch.setattr(gradcheck.checking.gradient, "check_gradient", broken)
     assert main(["check", f"{target}:good"]) == 4
     err = capsys.readouterr().err
     assert "internal error: AttributeError" in err and "gradcheck/tree.py" in err
@@ -116,16 +116,16 @@ def test_factory_batch_size_is_honoured_and_the_flag_overrides_it(target, capsys
     ids=["rtol", "atol"],
 )
 def test_tolerance_flags_reach_the_check(target, capsys, monkeypatch, flags, key, value):
-    import gradcheck.check
+    import gradcheck.checking.gradient
 
     seen = {}
-    real = gradcheck.check.check_gradient
+    real = gradcheck.checking.gradient.check_gradient
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(gradcheck.check, "check_gradient", spy)
+    monkeypatch.setattr(gradcheck.checking.gradient, "check_gradient", spy)
     assert main(["check", f"{target}:good", *flags, "--eps", "1e-5"]) == 0
     assert seen[key] == value and seen["eps"] == 1e-5
 

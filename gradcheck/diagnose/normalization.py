@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis
+from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.numeric import layer_probes as lp
 from gradcheck.numeric.steps import base_step
 
@@ -301,7 +301,8 @@ def _count(name: str, factor: float, size: int, extent: str, shape: tuple) -> Di
     return _norm(name, message, "count", factor=factor, used=used_label, expected=true_label)
 
 
-_KINDS = {
+#: The pattern a normalization diagnosis found -> the contract kind it is reported as.
+_PATTERN_KIND = {
     "coupling_dropped": "batch_mixing",
     "not_reduced": "axis",
     "count": "scale",
@@ -311,4 +312,4 @@ _KINDS = {
 
 
 def _norm(name: str, message: str, pattern: str, **evidence: Any) -> Diagnosis:
-    return Diagnosis(_KINDS[pattern], name, 0.9, message, {"pattern": pattern, **evidence})
+    return Diagnosis(_PATTERN_KIND[pattern], name, 0.9, message, {"pattern": pattern, **evidence})

@@ -18,12 +18,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gradcheck.check_reasons import CERTIFY_LIMIT, Facts, inconclusive_items
-from gradcheck.diagnose import diagnose
+from gradcheck.checking.gradient_reasons import CERTIFY_LIMIT, Facts, inconclusive_items
+from gradcheck.checking.gradient_results import (
+    REL_FLOOR,
+    Failure,
+    GradientReport,
+    ParamSummary,
+)
+from gradcheck.diagnose.arrays import diagnose
 from gradcheck.errors import at_path
 from gradcheck.numeric import estimates as est
 from gradcheck.numeric.sweep import LeafResult
-from gradcheck.results import REL_FLOOR, Failure, GradientReport, ParamSummary
 
 MAX_SCATTER = 200
 _TINY = 1e-300
@@ -44,7 +49,7 @@ def part_of(scales: dict[str, float]) -> Iterator[None]:
     Examples
     --------
     >>> import numpy as np
-    >>> from gradcheck.check import check_gradient
+    >>> from gradcheck import check_gradient
     >>> with part_of({"": 1.0}):
     ...     report = check_gradient(lambda x: float(np.tanh(3e-194 * x[0] + 0.5)),
     ...                             lambda x: 3e-194 * (1 - np.tanh(0.5) ** 2) * np.ones(1),
@@ -66,7 +71,7 @@ class _Verdict(NamedTuple):
     decided: np.ndarray  # neither a kink nor out of the domain
 
 
-def _verdict(result: LeafResult, rtol: float | None, atol: float | None) -> _Verdict:
+def _judge_entries(result: LeafResult, rtol: float | None, atol: float | None) -> _Verdict:
     a, n = result.analytic, result.numeric
     with np.errstate(invalid="ignore"):
         error = np.abs(a - n)
@@ -146,13 +151,13 @@ def _failures(path: str, shape: tuple, result: LeafResult, verdict: _Verdict) ->
     rows = np.flatnonzero(verdict.failed)
     return [
         Failure(
-            path,
-            tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
-            float(result.analytic[r]),
-            float(result.numeric[r]),
-            float(verdict.error[r]),
-            float(verdict.allowed[r]),
-            float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
+            path=path,
+            index=tuple(int(i) for i in np.unravel_index(result.indices[r], shape)),
+            analytic=float(result.analytic[r]),
+            numeric=float(result.numeric[r]),
+            error=float(verdict.error[r]),
+            tolerance=float(verdict.allowed[r]),
+            ratio=float(verdict.error[r] / max(verdict.allowed[r], _TINY)),
         )
         for r in rows
     ]
@@ -263,7 +268,7 @@ def build_report(args, setup, results: dict) -> GradientReport:
 
 
 def _build_report(args, setup, results: dict) -> GradientReport:
-    verdicts = {path: _verdict(r, args.rtol, args.atol) for path, r in results.items()}
+    verdicts = {path: _judge_entries(r, args.rtol, args.atol) for path, r in results.items()}
     notes = list(setup.notes)
     summaries, failures, kinks, scatter, inconclusive = {}, [], [], {}, []
     for path, result in results.items():
@@ -285,19 +290,19 @@ def _build_report(args, setup, results: dict) -> GradientReport:
     passed = all(s.status == "passed" for s in summaries.values()) and not setup.accumulation
     rels = [s.max_rel_error for s in summaries.values() if s.max_rel_error == s.max_rel_error]
     return GradientReport(
-        passed,
-        max(rels, default=float("nan")),
-        setup.n_evaluations,
-        failures,
-        summaries,
-        kinks,
-        _diagnoses(args, setup, results, verdicts),
-        args.method,
-        _mode(args),
-        setup.dtype,
-        setup.evaluated_dtype,
-        notes,
-        scatter,
+        passed=passed,
+        max_rel_error=max(rels, default=float("nan")),
+        n_evaluations=setup.n_evaluations,
+        failures=failures,
+        params=summaries,
+        kinks=kinks,
+        diagnoses=_diagnoses(args, setup, results, verdicts),
+        method=args.method,
+        mode=_mode(args),
+        dtype=setup.dtype,
+        evaluated_dtype=setup.evaluated_dtype,
+        notes=notes,
+        scatter=scatter,
         inconclusive=inconclusive,
         precision=setup.precision,
         precision_reason=setup.precision_reason,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gradcheck.errors as E
-from gradcheck.check import assert_gradient, check_gradient
+from gradcheck.checking.gradient import assert_gradient, check_gradient
 
 
 def loss(p):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradcheck._jsonsafe import json_float, to_jsonable
+from gradcheck.numeric.stencils import DEFAULT_METHOD
 
 #: At most this many failures in ``to_dict()`` and in the table.
 MAX_DICT_FAILURES = 50
@@ -216,7 +217,7 @@ class GradientReport:
         Entries at a non-differentiable point (one-sided derivatives disagree): never
         failures.
     diagnoses : list
-        :class:`gradcheck.diagnose.Diagnosis`, best first.
+        :class:`gradcheck.diagnose.arrays.Diagnosis`, best first.
     method, mode : str
         Difference method; "full", "sample" or "directional".
     dtype, evaluated_dtype : str
@@ -237,7 +238,7 @@ class GradientReport:
 
     Examples
     --------
-    >>> import numpy as np, gradcheck.check as gc
+    >>> import numpy as np, gradcheck.checking.gradient as gc
     >>> report = gc.check_gradient(lambda p: float(np.sum(p**2)), lambda p: 2 * p, np.ones(3))
     >>> report.passed, report.mode
     (True, 'full')
@@ -250,7 +251,7 @@ class GradientReport:
     params: dict
     kinks: list = field(default_factory=list)
     diagnoses: list = field(default_factory=list)
-    method: str = "central"
+    method: str = DEFAULT_METHOD["full"]
     mode: str = "full"
     dtype: str = "float64"
     evaluated_dtype: str = "float64"

@@ -1,7 +1,7 @@
 """Why a parameter cannot be certified, and what to change: one table of reasons.
 
-Every :class:`~gradcheck.results.Inconclusive` item of a gradient check is worded here,
-from the numbers the check measured (:class:`Facts`). Entries too coarse to certify
+Every :class:`~gradcheck.checking.gradient_results.Inconclusive` item of a gradient check
+is worded here, from the numbers the check measured (:class:`Facts`). Entries too coarse to certify
 have three different causes, told apart by those numbers and worded differently:
 
 - ``noisy``: the loss's rounding, measured along a line, is far above what its working
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gradcheck.results import REL_FLOOR, Inconclusive
+from gradcheck.checking.gradient_results import REL_FLOOR, Inconclusive
 
 #: An entry that cannot be checked to this relative error is *coarse* (float64 checks see
 #: ~1e-8 of an entry, float32 losses ~1e-3 to 1e-2).

@@ -1,10 +1,10 @@
 """The check of one layer: contract, gradients, batch mixing measured, diagnoses ranked.
 
 :func:`run_layer_check` is the body of :func:`gradcheck.check_layers` for one layer. Every
-call into the layer goes through a :class:`gradcheck.layer_contract.LayerRunner` (private
+call into the layer goes through a :class:`gradcheck.checking.layer_contract.LayerRunner` (private
 copies, validated returns). The input gradient and the parameter gradients are checked
 against ``<g, forward(x)>`` with :func:`gradcheck.check_gradient`. Whether the forward mixes
-samples is measured (:mod:`gradcheck.batch_independence`): a mixing forward is information
+samples is measured (:mod:`gradcheck.checking.batch_independence`): a mixing forward is information
 (its full vector-Jacobian product was checked), mixing in the backward alone is the bug.
 """
 
@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck import batch_independence as bi
-from gradcheck import layer_diagnose as ld
-from gradcheck import norm_diagnose as nd
-from gradcheck.check import check_gradient
-from gradcheck.diagnose import Diagnosis
+from gradcheck.checking import batch_independence as bi
+from gradcheck.checking.gradient import check_gradient
+from gradcheck.checking.gradient_results import GradientReport
+from gradcheck.checking.layer_contract import LayerBroken, LayerRunner, broken, check_params
+from gradcheck.checking.layer_results import LayerReport
+from gradcheck.diagnose import layers as ld
+from gradcheck.diagnose import normalization as nd
+from gradcheck.diagnose.arrays import Diagnosis
+from gradcheck.diagnose.shapes import repeat_problems, shape_problems
 from gradcheck.errors import GradcheckError, NondeterministicError
-from gradcheck.layer_contract import LayerBroken, LayerRunner, broken, check_params
-from gradcheck.layer_results import LayerReport
-from gradcheck.layer_shapes import repeat_problems, shape_problems
-from gradcheck.results import GradientReport
 
 
 @dataclasses.dataclass

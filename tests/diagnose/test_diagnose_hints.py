@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gradcheck import check_gradient
-from gradcheck.diagnose_hints import layer_order, layer_prefix_hint
+from gradcheck.diagnose.hints import layer_order, layer_prefix_hint
 
 RNG = np.random.default_rng(0)
 X, Y = RNG.normal(size=(5, 4)), RNG.normal(size=(5, 2))

@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
-from gradcheck.batch_independence import batch_mixing
-from gradcheck.layer_diagnose import (
+from gradcheck.checking.batch_independence import (
+    backward_mixing,
+    forward_mixing,
+    mixing_diagnosis,
+)
+from gradcheck.diagnose.layers import (
     dense_diagnoses,
     dense_parts,
     elementwise_diagnoses,
@@ -197,6 +201,17 @@ class Tanh:
         return g * (1 - self.a**2)
 
 
+def batch_mixing(name, layer, x, g, rng):
+    """The batch check of a per-sample layer: its forward first, then its backward."""
+
+    def vjp(only_i):
+        layer.forward(np.array(x))
+        return layer.backward(only_i)
+
+    found = forward_mixing(layer.forward, x, rng) or backward_mixing(vjp, x, g, rng)
+    return None if found is None else mixing_diagnosis(name, found)
+
+
 def test_batch_mixing_forward_and_backward():
     rng = np.random.default_rng(0)
     d = batch_mixing("bn", Centering(), X, G, rng)
@@ -215,7 +230,7 @@ def test_batch_mixing_silent_when_independent_or_single_sample():
 def test_unused_inputs_fires_only_when_failures_have_a_zero_numeric():
     from types import SimpleNamespace
 
-    from gradcheck.layer_diagnose import unused_inputs
+    from gradcheck.diagnose.layers import unused_inputs
 
     def report(numerics):
         failures = [SimpleNamespace(numeric=v, analytic=1.0) for v in numerics]

@@ -1,20 +1,22 @@
 """The arrays behind the diagnoses: per-parameter cases, robust fits and entry patterns.
 
 :func:`build_cases` turns the analytic/numeric/params mappings into one :class:`Case` per
-failing parameter; :mod:`gradcheck.diagnose` tests each case against its table of kinds
+failing parameter; :mod:`gradcheck.diagnose.arrays` tests each case against its table of kinds
 with :func:`agreement` and :func:`robust_slope`. Everything here is warning-free on NaN,
 zero-size and 0-d arrays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from gradcheck.errors import InvalidTypeError, TreeMismatchError, at_path
 
+#: A model is accepted when it explains at least this fraction of the entries it is fitted on.
+ACCEPT = 0.8
 FIT_RTOL = 1e-2  # an entry fits a model when it agrees to 1% (finite differences are far better)
 INFER_RTOL = 1e-5  # without `failed`, an entry is wrong when it differs by more than this
 INFER_ATOL = 1e-8  # ... plus this fraction of the largest gradient entry of the tree
@@ -104,7 +106,7 @@ def proportional(x: np.ndarray, y: np.ndarray) -> bool:
     proportionality.
     """
     k, frac = robust_slope(x, y)
-    if k is None or frac < 0.8:
+    if k is None or frac < ACCEPT:
         return False
     return abs(k) * float(np.max(np.abs(x))) > 1e-3 * float(np.max(np.abs(y), initial=0.0))
 
@@ -345,19 +347,6 @@ def merge_cases(cases: list[Case]) -> Case | None:
     return Case(None, a, n, p, everything, everything, batch_size, pattern, (a, n, p), vectors)
 
 
-def hypothesis_model(kind: str, case: Case, evidence: Mapping) -> np.ndarray | None:
-    """Return the analytic gradient that hypothesis `kind` predicts from the numeric one."""
-    n = case.numeric
-    models = {
-        "zero": lambda: np.zeros_like(n),
-        "sign": lambda: -n,
-        "scale": lambda: evidence["factor"] * n,
-        "transpose": lambda: n.T,
-        "regularization": lambda: n + evidence["coefficient"] * case.param,
-    }
-    return models[kind]() if kind in models and case.path is not None else None
-
-
 def consistency(case: Case, model: np.ndarray) -> float:
     """Return the fraction of the checked entries that `model` is consistent with.
 
@@ -383,15 +372,16 @@ def consistency(case: Case, model: np.ndarray) -> float:
     return float(good.sum() / usable.sum())
 
 
-def weigh_by_consistency(case: Case, found: list) -> list:
+def weigh_by_consistency(case: Case, found: list, model_of: Callable) -> list:
     """Scale each confidence by its consistency with the checked entries, relative to the best.
 
-    A sign that fits the wrong entries but contradicts the passing ones ranks below a
-    transpose that explains them all; a lone hypothesis keeps its confidence.
+    ``model_of(kind, case, evidence)`` is the analytic gradient a hypothesis predicts (None:
+    it predicts none). A sign that fits the wrong entries but contradicts the passing ones
+    ranks below a transpose that explains them all; a lone hypothesis keeps its confidence.
     """
     fractions = []
     for d in found:
-        model = hypothesis_model(d.kind, case, d.evidence)
+        model = model_of(d.kind, case, d.evidence)
         fractions.append(1.0 if model is None else consistency(case, model))
     best = max(fractions, default=1.0) or 1.0  # no hypothesis fits anything: keep them
     return [

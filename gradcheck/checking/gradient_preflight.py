@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from gradcheck import tree as tr
-from gradcheck.diagnose import accumulation_diagnosis, nondeterministic_diagnosis
+from gradcheck.diagnose.arrays import accumulation_diagnosis, nondeterministic_diagnosis
 from gradcheck.errors import (
     GradcheckError,
     InvalidArgumentError,
@@ -28,6 +28,7 @@ from gradcheck.numeric import precision as prec
 from gradcheck.numeric.differences import Evaluator, support_values
 from gradcheck.numeric.directions import directional_difference, random_signs
 from gradcheck.numeric.entries import Context, complex_steps, with_scale
+from gradcheck.numeric.stencils import STENCILS
 from gradcheck.numeric.steps import base_step, dtype_eps
 
 #: Relative steps of the precision probe: large enough to move a float16 or float32 loss.
@@ -262,34 +263,55 @@ def prepare(args) -> Setup:
     analytic, accumulation, analytic_dtype = _analytic(args, copy)
     _check_mutation(copy, originals, "grad")
     rng = np.random.default_rng(args.seed)
+    ctx, working, note = _noise_model(args, copy, ev, analytic, analytic_dtype, f0, rng)
+    notes.extend(note)
+    setup = Setup(
+        copy=copy,
+        leaves=copy.leaves,
+        evaluator=ev,
+        ctx=ctx,
+        analytic=analytic,
+        accumulation=accumulation,
+        originals=originals,
+        dtype=str(np.result_type(*[leaf.dtype for leaf in args.leaves.values()])),
+        evaluated_dtype=str(np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])),
+        notes=notes,
+        others=[trial],
+        precision=prec.dtype_name(working.dtype),
+        precision_reason=working.reason,
+    )
+    if STENCILS[args.method].complex_step:
+        setup = _complex_setup(args, setup, rng)
+    return setup
+
+
+def _noise_model(args, copy, ev, analytic, analytic_dtype, f0, rng) -> tuple[Context, Any, list]:
+    """Measure the working precision and the loss noise; return the context and its note."""
     working, analytic_prec, seen, expected = _working_precision(
         args, copy, ev, analytic, analytic_dtype, f0, rng
     )
     eps_eval = dtype_eps(working.dtype)
     evaluated = np.result_type(*[leaf.dtype for leaf in copy.leaves.values()])
     measured, line = _measured_noise(ev, copy, args.eps, rng, working.dtype)
-    values = np.concatenate([seen, line])
-    q = _quantum(values, eps_eval, expected, f0)
+    q = _quantum(np.concatenate([seen, line]), eps_eval, expected, f0)
     if q:
         working = working._replace(reason=f"{working.reason}; {_quantum_reason(q)}")
-    scale = max(_finite_max(a) for a in analytic.values())
-    sigma = est.loss_noise(np.array([f0]), eps_eval, max(measured, q / 2), working.dtype)
-    tiny = float(np.finfo(analytic_dtype).smallest_subnormal)
     ctx = Context(
-        ev, f0, sigma, dtype_eps(analytic_prec.dtype), args.eps, gradient_scale=scale,
-        eps_eval=eps_eval, tiny_analytic=tiny, step_dtype=working.dtype,
-    )  # fmt: skip
+        evaluate=ev,
+        f0=f0,
+        sigma=est.loss_noise(np.array([f0]), eps_eval, max(measured, q / 2), working.dtype),
+        eps_analytic=dtype_eps(analytic_prec.dtype),
+        eps=args.eps,
+        gradient_scale=max(_finite_max(a) for a in analytic.values()),
+        eps_eval=eps_eval,
+        tiny_analytic=float(np.finfo(analytic_dtype).smallest_subnormal),
+        step_dtype=working.dtype,
+    )
     working = prec.coarsest(working, analytic_prec)
+    note = []
     if working.dtype != np.dtype(evaluated) or q:
-        notes.append(f"assumed {prec.dtype_name(working.dtype)} precision: {working.reason}")
-    setup = Setup(
-        copy, copy.leaves, ev, ctx, analytic, accumulation, originals,
-        str(np.result_type(*[leaf.dtype for leaf in args.leaves.values()])),
-        str(evaluated), notes, [trial], prec.dtype_name(working.dtype), working.reason,
-    )  # fmt: skip
-    if args.method == "complex":
-        setup = _complex_setup(args, setup, rng)
-    return setup
+        note.append(f"assumed {prec.dtype_name(working.dtype)} precision: {working.reason}")
+    return ctx, working, note
 
 
 def _loss_dtype_seen(ev: Evaluator) -> np.dtype:

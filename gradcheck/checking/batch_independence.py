@@ -13,11 +13,11 @@ from :mod:`gradcheck.numeric.layer_probes` (the checker's rounding model).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis
+from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.numeric import layer_probes as lp
 
 
@@ -92,22 +92,6 @@ def backward_mixing(
         if moved.any():
             return Mixing("backward", i, np.flatnonzero(moved).tolist())
     return None
-
-
-def batch_mixing(
-    name: str, layer: Any, x: np.ndarray, g: np.ndarray, rng: np.random.Generator
-) -> Diagnosis | None:
-    """Return a ``batch_mixing`` diagnosis for a layer meant to treat samples independently.
-
-    Checks the forward first, then the backward (see the module docstring).
-    """
-
-    def vjp(only_i):
-        layer.forward(np.array(x))
-        return layer.backward(only_i)
-
-    found = forward_mixing(layer.forward, x, rng) or backward_mixing(vjp, x, g, rng)
-    return None if found is None else mixing_diagnosis(name, found)
 
 
 def mixing_diagnosis(name: str, found: Mixing) -> Diagnosis:

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from gradcheck._validate import check_callable
+from gradcheck.checking.layer_contract import LayerContractError, describe_returned
 from gradcheck.errors import InvalidTypeError
-from gradcheck.layer_contract import LayerContractError, describe_returned
 
 
 def _function_name(fn: Callable) -> str:

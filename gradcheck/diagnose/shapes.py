@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis, accumulation_diagnosis
+from gradcheck.diagnose.arrays import Diagnosis, accumulation_diagnosis
 
 
 def _diag(kind: str, path: str, confidence: float, message: str, **evidence: Any) -> Diagnosis:
@@ -100,7 +100,7 @@ def shape_problems(
 def repeat_problems(name: str, run: Any, x, y, g, first: Mapping) -> list[Diagnosis]:
     """Run forward and backward again: outputs and gradients must not change.
 
-    `run` is the layer's :class:`gradcheck.layer_contract.LayerRunner`. A changed output is
+    `run` is the layer's :class:`gradcheck.checking.layer_contract.LayerRunner`. A changed output is
     ``nondeterministic`` (dropout, noise); changed gradients are an ``accumulation``
     (``+=`` into stored gradients: a missing zero_grad).
     """

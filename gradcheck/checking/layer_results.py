@@ -1,7 +1,7 @@
 """The results of :func:`gradcheck.layers.check_layers`: one report per layer, and the stack's.
 
 :class:`LayerReport` holds a layer's verdict, diagnoses and the two
-:class:`gradcheck.results.GradientReport` checks (input gradient, parameter gradients);
+:class:`gradcheck.GradientReport` checks (input gradient, parameter gradients);
 :class:`LayerCheckResult` holds them in forward order, prints the per-layer table and
 serializes to ``{"kind": "layer_check", ...}``.
 """
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import json_float
-from gradcheck.results import GradientReport
+from gradcheck.checking.gradient_results import GradientReport
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Layer-aware diagnoses: what a layer's backward got wrong, from its forward and its arrays.
 
-The array-level diagnoses of :mod:`gradcheck.diagnose` see two gradients; these see the
+The array-level diagnoses of :mod:`gradcheck.diagnose.arrays` see two gradients; these see the
 layer. Each function probes the layer's ``forward`` (never its name) and compares what
 ``backward`` returned with models of the usual mistakes:
 
@@ -19,7 +19,7 @@ dense                       other                   ``dx`` forgot the weights (`
 
 A dense input gradient that used ``W`` instead of ``W.T`` is a ``transpose``; one that
 forgot the weights altogether (``dx == dout``) is ``other``, with the pattern in words.
-Batch independence (``batch_mixing``) lives in :mod:`gradcheck.batch_independence`.
+Batch independence (``batch_mixing``) lives in :mod:`gradcheck.checking.batch_independence`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis
-from gradcheck.layer_shapes import shape_diagnosis
+from gradcheck.diagnose.arrays import Diagnosis
+from gradcheck.diagnose.shapes import shape_diagnosis
 from gradcheck.numeric import layer_probes as lp
 
 __all__ = [

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.diagnose import Diagnosis
+from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.errors import GradcheckError, InvalidTypeError
 
 _PACKAGE = str(Path(__file__).resolve().parent)

@@ -1,9 +1,10 @@
 """Diagnoses: from a wrong gradient to a plain-words hypothesis about the user's code.
 
 :func:`diagnose` compares the analytic gradient with the numeric one, parameter by
-parameter, and tests each failing parameter against the small functions of the
-``DIAGNOSES`` table (kind -> test). A test returns a :class:`Diagnosis` with a confidence
-derived from how well its model explains the wrong entries, or ``None``. When every failing
+parameter, and tests each failing parameter against the rows of the kind table
+(:data:`gradcheck.diagnose.kinds.KIND_TABLE`: kind -> explanation, model, test). A test
+gives a :class:`Diagnosis` with a confidence derived from how well its model explains the
+wrong entries, or ``None``. When every failing
 parameter shows the same pattern, one tree-level diagnosis (``path=None``) replaces them.
 
 The kinds are the contract vocabulary, documented in :data:`KINDS`. Evidence keys:
@@ -31,41 +32,23 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import json_float, to_jsonable
-from gradcheck.diagnose_hints import layer_prefix_hint
-from gradcheck.diagnose_patterns import (
-    ALL_EQUAL_WORDS,
-    FIT_RTOL,
-    NEAR_ONE,
-    SCALE_ADVICE,
+from gradcheck.diagnose.fits import (
+    ACCEPT,
     Case,
-    agreement,
-    all_equal,
     build_cases,
     fitted,
     merge_cases,
     other_words,
-    pattern_words,
-    penalty_words,
-    proportional,
     robust_slope,
-    support,
     weigh_by_consistency,
 )
+from gradcheck.diagnose.hints import layer_prefix_hint
+from gradcheck.diagnose.kinds import KIND_TABLE, SHARED, hypothesis_model, where
 from gradcheck.errors import at_path
 
-KINDS: dict[str, str] = {
-    "sign": "The analytic gradient is the numeric one with its sign flipped.",
-    "scale": "The analytic gradient is c times the numeric one (c = 2, 1/2, the batch size...).",
-    "transpose": "The analytic gradient of a square matrix is the transpose of the numeric one.",
-    "zero": "The analytic gradient is zero where the numeric one is not (a forgotten term).",
-    "regularization": "analytic - numeric is proportional to the parameter: the L2 terms differ.",
-    "activation_derivative": "An activation's derivative is at the wrong point, missing or wrong.",
-    "accumulation": "Two calls on the same parameters differ: gradients accumulate (no zero_grad).",
-    "axis": "A reduction (often the bias gradient's batch sum) runs over the wrong axis.",
-    "batch_mixing": "The gradient of sample i depends on sample j in a per-sample layer.",
-    "nondeterministic": "The loss differs between two calls at the same point (dropout, noise).",
-    "other": "Wrong with no simple relation to the numeric gradient; the pattern is given.",
-}
+#: Kind -> its plain-words explanation: the contract vocabulary (rows of
+#: :data:`gradcheck.diagnose.kinds.KIND_TABLE`).
+KINDS: dict[str, str] = {name: row.explanation for name, row in KIND_TABLE.items()}
 
 
 @dataclass(frozen=True)
@@ -113,112 +96,6 @@ def _make(kind: str, case: Case, confidence: float, message: str, **evidence: An
     return Diagnosis(kind, case.path, float(np.clip(confidence, 0.0, 1.0)), message, evidence)
 
 
-def _where(case: Case) -> str:
-    if case.path is None:
-        names = ", ".join(f"`{path}`" for path in case.pattern["paths"])
-        return f"Every failing parameter ({names}; {pattern_words(case.pattern)})"
-    return f"{at_path(case.path)} ({pattern_words(case.pattern)})"
-
-
-def _zero(case: Case) -> Diagnosis | None:
-    a, n, _ = case.fit
-    frac = agreement(a, np.zeros_like(a), reference=n, scale=np.abs(n), rtol=1e-6)
-    if frac < 0.8:
-        return None
-    message = (
-        f"{_where(case)}: the analytic gradient is zero where the numeric one is not. The "
-        "gradient of this parameter is never written (left at its initial zeros), is "
-        "overwritten, or a term of the loss that depends on it was forgotten in backward."
-    )
-    return _make("zero", case, frac * support(a.size), message)
-
-
-def _sign(case: Case) -> Diagnosis | None:
-    a, n, _ = case.fit
-    frac = agreement(a, -n, reference=n)
-    if frac < 0.8:
-        return None
-    message = (
-        f"{_where(case)}: the analytic gradient is the negative of the numeric one. A sign is "
-        "flipped: look for `y - target` written as `target - y` in the loss derivative, a "
-        "`-=` instead of `+=`, or a gradient of -loss."
-    )
-    return _make("sign", case, frac * support(a.size), message, factor=-1.0)
-
-
-def _scale_matches(batch_size: int | None) -> dict[str, float]:
-    known = {"2": 2.0, "1/2": 0.5}
-    if batch_size is not None and batch_size > 1:
-        known.update({"batch_size": float(batch_size), "1/batch_size": 1.0 / batch_size})
-    return known
-
-
-def _scale(case: Case) -> Diagnosis | None:
-    a, n, _ = case.fit
-    c, frac = robust_slope(n, a, reference=n)
-    if c is None or frac < 0.8 or abs(c + 1) < FIT_RTOL or abs(c) < 1e-6:
-        return None  # c == -1 is a sign error, c ~ 0 a zero gradient
-    matched = next((k for k, v in _scale_matches(case.batch_size).items() if fitted(c, v)), None)
-    degenerate = all_equal(n)
-    if degenerate and matched is None and abs(c - 1) < NEAR_ONE:
-        return None  # on all-equal entries a small added term fits a factor c ~ 1
-    message = (
-        f"{_where(case)}: the analytic gradient is {c:.4g}x the numeric one: "
-        f"{SCALE_ADVICE[matched]}."
-    )
-    confidence = frac * support(a.size) * (1.0 if matched else 0.95)
-    if degenerate:
-        message += f" {ALL_EQUAL_WORDS}"
-        confidence *= 0.6
-    return _make("scale", case, confidence, message, factor=c, matched=matched)
-
-
-def _transpose(case: Case) -> Diagnosis | None:
-    if case.analytic.ndim != 2 or case.analytic.shape[0] != case.analytic.shape[1]:
-        return None
-    both = case.failed & case.usable & case.usable.T
-    if both.sum() < 2:
-        return None
-    frac = agreement(case.analytic[both], case.numeric.T[both], reference=case.numeric[both])
-    if frac < 0.8:
-        return None
-    message = (
-        f"{_where(case)}: the analytic gradient is the transpose of the numeric one. For a "
-        "weight used as `x @ W` the gradient is `x.T @ dout` (shape (n_in, n_out)), not "
-        "`dout.T @ x`; a square matrix hides the mistake from shape checks."
-    )
-    return _make("transpose", case, frac * support(int(both.sum())), message)
-
-
-def _regularization(case: Case) -> Diagnosis | None:
-    a, n, p = case.fit
-    if a.size < 2:
-        return None
-    k, frac = robust_slope(p, a - n)
-    if k is None or frac < 0.8 or abs(k) < 1e-12 or proportional(p, n):
-        return None  # numeric ~ param: a scale error would look the same
-    words = penalty_words(k, case.is_vector)
-    message = f"{_where(case)}: analytic - numeric is proportional to the parameter: {words}."
-    interpretation = "gradient_penalty_larger" if k > 0 else "gradient_penalty_smaller"
-    return _make(
-        "regularization",
-        case,
-        frac * support(a.size),
-        message,
-        coefficient=k,
-        interpretation=interpretation,
-    )
-
-
-DIAGNOSES = {
-    "zero": _zero,
-    "sign": _sign,
-    "scale": _scale,
-    "transpose": _transpose,
-    "regularization": _regularization,
-}
-
-
 def _other(case: Case) -> Diagnosis:
     take = case.failed & case.usable
     a, n = case.analytic[take], case.numeric[take]
@@ -229,20 +106,27 @@ def _other(case: Case) -> Diagnosis:
     ratio = float(np.median(finite)) if finite.size else None
     max_diff = float(np.max(np.abs(a - n))) if a.size else None
     words = other_words(a, n, ratio, n_nonfinite)
-    message = f"{_where(case)}: the gradient is wrong there: {words}"
+    message = f"{where(case)}: the gradient is wrong there: {words}"
     confidence = 0.3 if case.pattern["pattern"] == "scattered" else 0.5
     evidence = {"ratio": ratio, "max_abs_diff": max_diff, "n_nonfinite": n_nonfinite}
     return _make("other", case, confidence, message, **evidence)
 
 
+def _test(kind: str, case: Case) -> Diagnosis | None:
+    """Run the test of `kind`'s row on `case`; a Diagnosis when its model fits."""
+    fit = KIND_TABLE[kind].test(case)
+    return None if fit is None else _make(kind, case, fit.confidence, fit.message, **fit.evidence)
+
+
+def _tested() -> list[str]:
+    return [name for name, row in KIND_TABLE.items() if row.test is not None]
+
+
 def _diagnose_case(case: Case) -> list[Diagnosis]:
     if case.fit is None:
         return [_other(case)]
-    found = [d for test in DIAGNOSES.values() if (d := test(case)) is not None]
-    return weigh_by_consistency(case, found) or [_other(case)]
-
-
-_TREE_KINDS = {"zero": None, "sign": None, "scale": "factor", "regularization": "coefficient"}
+    found = [d for kind in _tested() if (d := _test(kind, case)) is not None]
+    return weigh_by_consistency(case, found, hypothesis_model) or [_other(case)]
 
 
 def _shared(kind: str, per_path: list[list[Diagnosis]]) -> bool:
@@ -250,8 +134,8 @@ def _shared(kind: str, per_path: list[list[Diagnosis]]) -> bool:
     picks = [next((d for d in ds if d.kind == kind), None) for ds in per_path]
     if any(d is None for d in picks):
         return False
-    key = _TREE_KINDS[kind]
-    return key is None or all(fitted(d.evidence[key], picks[0].evidence[key]) for d in picks)
+    key = KIND_TABLE[kind].tree_key
+    return key == SHARED or all(fitted(d.evidence[key], picks[0].evidence[key]) for d in picks)
 
 
 def _tree_level(cases: list[Case], per_path: list[list[Diagnosis]]) -> list[Diagnosis]:
@@ -260,8 +144,8 @@ def _tree_level(cases: list[Case], per_path: list[list[Diagnosis]]) -> list[Diag
     merged = merge_cases(cases) if len(cases) >= 2 else None
     if merged is None:
         return found
-    for kind in _TREE_KINDS:
-        tree = DIAGNOSES[kind](merged) if _shared(kind, per_path) else None
+    for kind in [name for name in _tested() if KIND_TABLE[name].tree_key is not None]:
+        tree = _test(kind, merged) if _shared(kind, per_path) else None
         if tree is not None:
             found = [d for d in found if d.kind != kind] + [tree]
     return found
@@ -300,7 +184,7 @@ def diagnose(
 
     Notes
     -----
-    Each failing parameter is tested against the ``DIAGNOSES`` table on its wrong entries
+    Each failing parameter is tested against the kind table on its wrong entries
     (``zero``, ``sign``, ``scale``, ``transpose``, ``regularization``). A model explains an
     entry when it matches to 1% and to a tenth of the entry's discrepancy (so noise-level
     errors around 1 never look like a scale); the confidence is the fraction explained
@@ -368,7 +252,7 @@ def accumulation_diagnosis(path: str | None, first: Any, second: Any) -> Diagnos
         diff = np.abs(second - first)
         max_diff = float(np.nanmax(diff)) if diff.size and not np.isnan(diff).all() else None
     ratio, frac = robust_slope(first.ravel(), second.ravel(), reference=first.ravel())
-    matched = "2" if ratio is not None and frac >= 0.8 and fitted(ratio, 2.0) else None
+    matched = "2" if ratio is not None and frac >= ACCEPT and fitted(ratio, 2.0) else None
     if matched:
         hypothesis = (
             "the second call returned twice the first: the gradient is accumulated into a "

@@ -18,22 +18,18 @@ import numpy as np
 from gradcheck import _validate as v
 from gradcheck import tree as tr
 from gradcheck._progress import Progress
-from gradcheck.check_report import build_report, describe
-from gradcheck.check_setup import Setup, prepare, recheck
+from gradcheck.checking.gradient_preflight import Setup, prepare, recheck
+from gradcheck.checking.gradient_results import GradientReport
+from gradcheck.checking.gradient_verdicts import build_report, describe
 from gradcheck.errors import (
     GradientMismatch,
     InvalidArgumentError,
     InvalidTypeError,
     leaf_of,
 )
-from gradcheck.numeric.stencils import METHODS
+from gradcheck.numeric.stencils import DEFAULT_METHOD, STENCILS, methods
 from gradcheck.numeric.sweep import LeafResult, sample_size, sweep_directions, sweep_entries
-from gradcheck.results import GradientReport
 
-DIRECTION_METHODS = ("central", "richardson")
-#: The method used when `method` is not given: per mode (directional checks need
-#: Richardson's small error to see one wrong entry among many).
-DEFAULT_METHOD = {"full": "central", "sample": "central", "directional": "richardson"}
 #: A step outside this band cannot resolve a derivative in any dtype we evaluate in:
 #: below it ``x + eps`` rounds to ``x`` (or leaves the normal range); at and above 1 the
 #: difference measures the function over a range as wide as the entry itself.
@@ -121,10 +117,11 @@ def _check_method(method: Any, directions: int | None) -> str:
     mode = "directional" if directions is not None else "full"
     if method is None:
         return DEFAULT_METHOD[mode]
-    v.check_choice("method", method, METHODS)
-    if directions is not None and method not in DIRECTION_METHODS:
+    v.check_choice("method", method, STENCILS)
+    if directions is not None and not STENCILS[method].directions:
+        allowed = " or ".join(f"'{name}'" for name in methods(directions=True))
         raise InvalidArgumentError(
-            f"`directions` works with method='central' or 'richardson'; got "
+            f"`directions` works with method={allowed}; got "
             f"method={method!r}. Drop `directions` or change `method`."
         )
     return method
@@ -158,9 +155,20 @@ def _validate_check_gradient(loss, grad, params, **kw: Any) -> CheckArgs:
     if directions is not None:  # more directions than entries certify nothing more
         directions = min(directions, max(leaf.size for leaf in leaves.values()))
     return CheckArgs(
-        loss, grad, params, leaves, method, kw["rtol"], kw["atol"], eps,
-        sample, directions, int(kw["seed"]), batch_size, kw["progress"],
-    )  # fmt: skip
+        loss=loss,
+        grad=grad,
+        params=params,
+        leaves=leaves,
+        method=method,
+        rtol=kw["rtol"],
+        atol=kw["atol"],
+        eps=eps,
+        sample=sample,
+        directions=directions,
+        seed=int(kw["seed"]),
+        batch_size=batch_size,
+        progress=kw["progress"],
+    )
 
 
 def check_gradient(
@@ -254,7 +262,7 @@ def check_gradient(
     Examples
     --------
     >>> import numpy as np
-    >>> from gradcheck.check import check_gradient
+    >>> from gradcheck.checking.gradient import check_gradient
     >>> W = np.arange(6.0).reshape(2, 3)
     >>> report = check_gradient(lambda p: float(np.sum(p["W"] ** 3)),
     ...                         lambda p: {"W": 3 * p["W"] ** 2}, {"W": W})
@@ -262,9 +270,19 @@ def check_gradient(
     (True, True)
     """
     args = _validate_check_gradient(
-        loss, grad, params, method=method, rtol=rtol, atol=atol, eps=eps, sample=sample,
-        directions=directions, seed=seed, batch_size=batch_size, progress=progress,
-    )  # fmt: skip
+        loss,
+        grad,
+        params,
+        method=method,
+        rtol=rtol,
+        atol=atol,
+        eps=eps,
+        sample=sample,
+        directions=directions,
+        seed=seed,
+        batch_size=batch_size,
+        progress=progress,
+    )
     setup = prepare(args)
     results = _sweep(args, setup)
     recheck(args, setup)
@@ -280,7 +298,7 @@ def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) 
     Examples
     --------
     >>> import numpy as np
-    >>> from gradcheck.check import assert_gradient
+    >>> from gradcheck.checking.gradient import assert_gradient
     >>> assert_gradient(lambda p: float(np.sum(p**2)), lambda p: 2 * p, np.ones(2)).passed
     True
     """
@@ -293,18 +311,14 @@ def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) 
     return report
 
 
-#: Loss evaluations per entry (or per direction) of each method, for the progress bar.
-EVALUATIONS = {"central": 2, "forward": 1, "backward": 1, "richardson": 6, "complex": 1}
-
-
 def _estimated_evaluations(args: CheckArgs) -> int:
-    per_entry = EVALUATIONS
+    per_entry = STENCILS[args.method].evaluations
     if args.directions is not None:
-        return per_entry[args.method] * args.directions * len(args.leaves)
+        return per_entry * args.directions * len(args.leaves)
     sizes = [leaf.size for leaf in args.leaves.values()]
     if args.sample is not None:
         sizes = [sample_size(size, args.sample) for size in sizes]
-    return per_entry[args.method] * sum(sizes)
+    return per_entry * sum(sizes)
 
 
 def _announce(args: CheckArgs, setup: Setup, total: int) -> None:
@@ -328,7 +342,7 @@ def _sweep(args: CheckArgs, setup: Setup) -> dict[str, LeafResult]:
     rng = np.random.default_rng(args.seed)
     total = _estimated_evaluations(args)
     _announce(args, setup, total)
-    per_entry = EVALUATIONS[args.method]
+    per_entry = STENCILS[args.method].evaluations
     with Progress(total, "gradcheck", enabled=args.progress) as bar:
         ctx = setup.ctx._replace(on_entry=lambda: bar.update(per_entry))
         if args.directions is not None:
