@@ -15,6 +15,8 @@ LAYERS = {
     "_validate": 0,
     "_jsonsafe": 0,
     "_progress": 0,
+    "_vocab": 0,
+    "_table": 0,
     "tree": 0,
     "numeric": 1,
     "check": 2,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import History, Hit, Observation
 from gradcheck.monitor.updates import UpdatePair
 
 
@@ -62,7 +62,7 @@ def _growth(obs: Observation, hist: History, th: dict) -> float:
 
     Any level: the gradients' norm comes from the scan of every step.
     """
-    total = obs.metrics.get("_grad_total")
+    total = obs.derived.grad_total
     if total is None or not math.isfinite(total) or total <= 0:
         return 0.0
     if hist.initial_grad_norm is None:
@@ -78,7 +78,7 @@ def _growth(obs: Observation, hist: History, th: dict) -> float:
 
 def _ratio(obs: Observation, hist: History, th: dict) -> float:
     """Rule 3: first/last relative gradient, when the first layer's grew itself."""
-    layers = obs.metrics.get("_relative_gradient", [])
+    layers = obs.derived.relative_gradient
     if len(layers) < 2 or not layers[-1][1] > 0 or not hist.initial_relative:
         return 0.0
     (first, g_first), (last, g_last) = layers[0], layers[-1]
@@ -137,22 +137,22 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
     growth = _growth(obs, hist, th)
     if growth:
         reason = f"the total gradient norm is {growth:.3g}x its initial value"
-        return _largest(grads) or "gradients", obs.metrics["_grad_total"], reason, obs.step
+        return _largest(grads) or "gradients", obs.derived.grad_total, reason, obs.step
     if obs.level != "detail":
         return None
     ratio = _ratio(obs, hist, th)
     if ratio > th["exploding_ratio"]:
-        layers = obs.metrics["_relative_gradient"]
+        layers = obs.derived.relative_gradient
         first, last = layers[0][0], layers[-1][0]
         reason = f"its relative gradient is {ratio:.3g}x that of the last layer `{last}`"
         return first, ratio, reason, obs.step
     return None
 
 
-def detect_exploding_gradient(obs: Observation, hist: History, th: dict) -> list:
+def detect_exploding_gradient(obs: Observation, hist: History, th: dict) -> list[Hit]:
     """exploding_gradient: see the module notes for the four rules."""
     found = _evidence(obs, hist, th)
     if found is None or found[0] is None:
         return []
     name, value, reason, start = found
-    return [(name, {"value": value, "reason": reason}, value, None, start)]
+    return [Hit(name, {"value": value, "reason": reason}, value, None, start)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import History, Hit, Observation
 
 
 def converged(obs: Observation, hist: History, th: dict) -> bool:
@@ -87,7 +87,7 @@ def _jump_reason(hist: History, th: dict) -> str | None:
     return None
 
 
-def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
+def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list[Hit]:
     """loss_divergence: a non-finite loss, a loss far above its reference, or a jump."""
     loss, reference = obs.loss, hist.reference_loss
     if loss is None:
@@ -97,19 +97,19 @@ def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
             "loss": loss,
             "reason": "not a finite number (a NaN or an Inf reached the loss)",
         }
-        return [("loss", evidence, math.inf, None, obs.step)]
+        return [Hit("loss", evidence, math.inf, None, obs.step)]
     found = None
     if reference is not None and reference > 0:
         found = _divergence_reason(loss, reference, hist, th)
     if found is not None:
         reason, start = found
         start = max(start, hist.steps[0])
-        return [("loss", {"loss": loss, "reason": reason}, loss, None, start)]
+        return [Hit("loss", {"loss": loss, "reason": reason}, loss, None, start)]
     reason = _jump_reason(hist, th)
     if reason is None:
         return []
     start = hist.steps[-int(th["window"])]
-    return [("loss", {"loss": loss, "reason": reason}, loss, "warning", start)]
+    return [Hit("loss", {"loss": loss, "reason": reason}, loss, "warning", start)]
 
 
 def record_block(hist: History, step: int, loss: float | None, w: int) -> bool:
@@ -152,7 +152,7 @@ def _flat_groups(hist: History, th: dict) -> tuple | None:
     return None
 
 
-def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
+def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list[Hit]:
     """loss_plateau: no improvement of ``plateau_rtol`` between two groups of steps.
 
     The groups are long enough for the noise of the loss (twice the standard error of
@@ -178,10 +178,10 @@ def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
     evidence = {"rtol": th["plateau_rtol"], "window": m * w, "loss": mean_recent}
     evidence.update(initial=reference, relative=mean_recent / reference)
     start = hist.blocks[-1][0] * w - (2 * m - 1) * w
-    return [("loss", evidence, -improvement, severity, max(start, hist.steps[0]))]
+    return [Hit("loss", evidence, -improvement, severity, max(start, hist.steps[0]))]
 
 
-def detect_ascent(obs: Observation, hist: History, th: dict) -> list:
+def detect_ascent(obs: Observation, hist: History, th: dict) -> list[Hit]:
     """ascent: updates along +gradient in most of the last `ascent_window` update pairs."""
     window, offenders = int(th["ascent_window"]), []
     current = set(hist.previous.names) if hist.previous is not None else set()
@@ -194,4 +194,4 @@ def detect_ascent(obs: Observation, hist: History, th: dict) -> list:
     name, fraction, cosine, start = offenders[0]
     params = ", ".join(o[0] for o in offenders)
     evidence = {"fraction": fraction, "window": window, "cosine": cosine, "params": params}
-    return [(name, evidence, fraction, None, start)]
+    return [Hit(name, evidence, fraction, None, start)]

@@ -115,7 +115,6 @@ def updates(obs: Observation, arrays: Mapping[str, Mapping], hist: History, th: 
     total = {key: float(v.sum()) for key, v in sums.items()}
     scale = math.sqrt(total["now"] * total["prev"])
     cosine = total["turn"] / scale if scale > 0 and math.isfinite(scale) else math.nan
-    obs.metrics["_grad_cosine"] = cosine
     _record_pair(obs, hist, total, cosine, th)
 
 
