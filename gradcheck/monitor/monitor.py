@@ -210,12 +210,16 @@ class Monitor:
                         code, name, start, evidence, severity=severity, score=score
                     )
                     found.last_step = found.reported_step = obs.step
+                    self._series.pin(found.step)
+                    self._series.pin(found.last_step)
                     self._by_key[key] = found
                     link_causes(found, self.findings)
                     self.findings.append(found)
                     new.append(found)
                 else:
                     score = -math.inf if row.first_evidence else score
+                    self._series.unpin(found.last_step)
+                    self._series.pin(obs.step)
                     update_finding(found, obs.step, evidence, severity=severity, score=score)
         return new
 

@@ -17,6 +17,7 @@ from importlib import metadata
 from typing import Any
 
 from gradcheck._jsonsafe import parse_float, to_jsonable
+from gradcheck._thin import positions, run_edges, thin_indices
 from gradcheck.errors import InvalidTypeError
 from gradcheck.report._format import fmt_num
 
@@ -278,14 +279,18 @@ def as_run_data(obj: Any) -> dict:
 def thin_monitor(monitor: dict, max_points: int = MAX_SERIES_POINTS) -> tuple[dict, str | None]:
     """Return (monitor dict with its series thinned to about `max_points` steps, a note or None).
 
-    Kept: evenly spaced steps, the last step, and the first and last step of every run of
-    non-finite values of the loss or any metric. Values are rounded to 6 significant digits.
+    Kept (`gradcheck._thin.thin_indices`): evenly spaced steps, the last step, the first and
+    last step of every run of non-finite values of the loss or any metric, and the first and
+    last step of every finding. Values are rounded to 6 significant digits.
     """
     series = monitor.get("series") or {}
     steps = series.get("step") or []
     if len(steps) <= max_points:
         return monitor, None
-    keep = thin_indices(len(steps), max_points, _nonfinite_positions(series))
+    findings = [f for f in monitor.get("findings") or [] if isinstance(f, dict)]
+    wanted = [f.get(key) for f in findings for key in ("step", "last_step")]
+    pinned = _nonfinite_positions(series) | positions(steps, wanted)
+    keep = thin_indices(len(steps), max_points, pinned)
     thinned = dict(series, step=[steps[i] for i in keep])
     if isinstance(series.get("loss"), list):
         thinned["loss"] = _pick_round(series["loss"], keep)
@@ -302,29 +307,11 @@ def thin_monitor(monitor: dict, max_points: int = MAX_SERIES_POINTS) -> tuple[di
     return dict(monitor, series=thinned), note
 
 
-def thin_indices(n: int, max_points: int, must_keep: set[int] = frozenset()) -> list[int]:
-    """Return sorted indices: about `max_points` spread over ``range(n)``, the last, `must_keep`."""
-    stride = max(1, math.ceil(n / max(1, max_points)))
-    keep = set(range(0, n, stride)) | {n - 1} | {i for i in must_keep if 0 <= i < n}
-    return sorted(keep)
-
-
 def _nonfinite_positions(series: dict) -> set[int]:
     columns = [series.get("loss") or []]
     for by_name in (series.get("metrics") or {}).values():
         columns.extend(by_name.values())
-    return {i for column in columns for i in _run_edges([isinstance(v, str) for v in column])}
-
-
-def _run_edges(flags: list[bool]) -> set[int]:
-    """Return the first and last index of every run of True in `flags`."""
-    edges = set()
-    for i, flag in enumerate(flags):
-        if flag and (i == 0 or not flags[i - 1]):
-            edges.add(i)
-        if flag and (i == len(flags) - 1 or not flags[i + 1]):
-            edges.add(i)
-    return edges
+    return {i for column in columns for i in run_edges([isinstance(v, str) for v in column])}
 
 
 def _pick_round(values: list, keep: list[int]) -> list:
