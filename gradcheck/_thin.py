@@ -35,8 +35,9 @@ def thin_indices(n: int, max_points: int, keep: Iterable[int] = ()) -> list[int]
 
     Examples
     --------
-    >>> thin_indices(5000, 1000, {4321})[-3:]
-    [4320, 4321, 4999]
+    >>> kept = thin_indices(5000, 1000, {4321})
+    >>> len(kept), kept[863:866], kept[-1]
+    (1002, [4315, 4320, 4321], 4999)
     """
     stride = max(1, math.ceil(n / max(1, max_points)))
     kept = set(range(0, n, stride)) | {i for i in keep if 0 <= i < n}

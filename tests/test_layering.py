@@ -16,6 +16,7 @@ LAYERS = {
     "_jsonsafe": 0,
     "_progress": 0,
     "_vocab": 0,
+    "_thin": 0,
     "_table": 0,
     "tree": 0,
     "numeric": 1,
