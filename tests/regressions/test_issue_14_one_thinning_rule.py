@@ -31,7 +31,6 @@ def _run(where: str, bad: int = BAD) -> Monitor:
     return mon
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("where", ["gradient", "activation", "loss"])
 def test_a_single_nan_is_found_and_stays_in_the_report_series(where):
     mon = _run(where)
@@ -51,3 +50,15 @@ def test_thin_indices_keeps_what_it_is_asked_to_keep_on_any_grid():
         assert kept == sorted(set(kept)) and keep <= set(kept)
         assert (not n) or (kept[0] == 0 and kept[-1] == n - 1)
         assert len(kept) <= k + len(keep) + 2
+
+
+def test_storage_keeps_a_findings_steps_and_nonfinite_edges_past_its_capacity():
+    mon = Monitor(max_points=20)  # rows thinned past 40 stored
+    for step in range(600):
+        loss = float("nan") if 300 <= step < 305 else 1.0 / (1 + step)
+        grad = np.full(3, np.nan if step == 411 else 0.5)
+        mon.observe(step, loss=loss, gradients={"w": grad})
+    steps = mon.to_dict()["series"]["step"]
+    assert {300, 304, 411} <= set(steps) and len(steps) < 60
+    firsts = {(f.code, f.step) for f in mon.findings}
+    assert ("nan", 300) in firsts and all(f.step in steps for f in mon.findings)
