@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from gradcheck._table import padded_lines
 from gradcheck._validate import check_choice
 from gradcheck.monitor.findings import SEVERITIES, Finding
 from gradcheck.monitor.monitor import Monitor
@@ -58,9 +59,7 @@ def format_summary(monitor: Monitor | dict) -> str:
     if not findings:
         return f"monitor: {n} observations, no findings: training looks numerically healthy."
     rows = _rows(findings)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = padded_lines(rows, rule=True)
     worst = rows[1][0]
     return f"monitor: {n} observations, {len(findings)} finding(s), worst: {worst}\n" + "\n".join(
         lines

@@ -16,6 +16,7 @@ import numpy as np
 
 from gradcheck._jsonsafe import json_float
 from gradcheck._progress import Progress
+from gradcheck._table import padded_lines
 from gradcheck._validate import check_positive, check_type
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.nn.data import Dataset
@@ -65,11 +66,9 @@ class History:
 
     def __str__(self) -> str:
         keys = TABLES[self.task]
-        lines = ["  ".join(COLUMNS[key][0] for key in keys)]
-        for record in self.epochs:
-            cells = [_cell(key, record[key]) for key in keys]
-            lines.append("  ".join(cells))
-        return "\n".join(lines)
+        rows = [[COLUMNS[key][0] for key in keys]]
+        rows += [[_cell(key, record[key]) for key in keys] for record in self.epochs]
+        return "\n".join(padded_lines(rows, right=True))
 
     def to_dict(self) -> dict:
         """Return a JSON-safe dict."""
@@ -84,8 +83,7 @@ class History:
 
 
 def _cell(key: str, value) -> str:
-    header, fmt = COLUMNS[key]
-    return fmt.format(value).rjust(len(header)) if np.isfinite(value) else "nan".rjust(len(header))
+    return COLUMNS[key][1].format(value) if np.isfinite(value) else "nan"
 
 
 def _json(value):

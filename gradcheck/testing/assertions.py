@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gradcheck._table import padded_lines
+from gradcheck._vocab import SEVERITIES
 from gradcheck.errors import (
     GradientMismatch,
     InvalidArgumentError,
     InvalidTypeError,
     StabilityAssertion,
 )
-
-SEVERITIES = ("info", "warning", "error")
 
 
 def assert_layers(layers: Sequence[Any], x: Any, **kwargs: Any) -> Any:
@@ -148,11 +148,7 @@ def _validate_allow(allow: Iterable[str]) -> frozenset[str]:
 def _stability_message(bad: list, allowed: frozenset[str]) -> str:
     rows = [("code", "severity", "name", "steps", "count", "message")]
     rows += [_finding_row(f) for f in bad]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = [
-        "  ".join([*(c.ljust(w) for c, w in zip(row[:5], widths, strict=True)), row[5]])
-        for row in rows
-    ]
+    lines = padded_lines(rows, free_last=True)
     tips = [f"- {f.code} at {f.name or '-'}: {f.suggestion}" for f in bad if f.suggestion]
     head = (
         f"training is not stable: {len(bad)} finding(s) not allowed "
