@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -20,8 +21,9 @@ from gradcheck._jsonsafe import parse_float, to_jsonable
 from gradcheck._thin import positions, run_edges, thin_indices
 from gradcheck.errors import InvalidTypeError
 from gradcheck.report._format import fmt_num
+from gradcheck.report._read import read_json
+from gradcheck.report.schema import SCHEMA_VERSION, ReportSchemaError, validate
 
-SCHEMA_VERSION = "1.0"
 CHECK_KINDS = ("gradient_check", "layer_check")
 DEFAULT_TITLE = "gradcheck report"
 MAX_SERIES_POINTS = 1000
@@ -84,8 +86,6 @@ class RunReport:
         ReportSchemaError
             When `data` does not follow the schema; ``.problems`` lists every problem.
         """
-        from gradcheck.report.schema import ReportSchemaError, validate
-
         data = as_run_dict(data)
         problems = validate(data)
         if problems:
@@ -241,9 +241,29 @@ def history_run(history: dict) -> RunReport:
 
 
 def as_report(obj: Any) -> RunReport:
-    """Return a :class:`RunReport` from a report, a dict of any kind, or result object(s)."""
+    """Return the :class:`RunReport` of a live object or a saved file: the one way in.
+
+    Parameters
+    ----------
+    obj : RunReport, dict, result object(s), str or Path
+        A report; a ``run`` dict or a bare check / monitor / history dict (validated); a
+        ``GradientReport``, ``LayerCheckResult`` or ``Monitor`` (or a list of them); or the
+        path of a run saved as ``.json`` (read and validated).
+
+    Raises
+    ------
+    ReportSchemaError
+        When a dict or a file does not follow the schema.
+
+    Examples
+    --------
+    >>> as_report({"kind": "gradient_check", "passed": True}).checks[0]["passed"]
+    True
+    """
     if isinstance(obj, RunReport):
         return obj
+    if isinstance(obj, str | os.PathLike):
+        return RunReport.from_dict(read_json(obj))
     if isinstance(obj, dict):
         return RunReport.from_dict(obj)
     if isinstance(obj, list | tuple):
