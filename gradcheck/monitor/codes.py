@@ -49,7 +49,7 @@ class FindingCode(NamedTuple):
     severity: str  # the default severity: "info", "warning" or "error"
     template: str  # the message
     suggestion: str  # what to do
-    detector: Callable  # (Observation, History, thresholds) -> list[Hit]
+    detector: Callable  # (Observation, DetectorMemory, thresholds) -> list[Hit]
     every_step: bool = False  # runs at every observation, not only at detailed ones
     one_per_run: bool = False  # one finding per run, not one per (code, name)
     first_evidence: bool = False  # keep the evidence of the origin, not of the spread

@@ -1,4 +1,4 @@
-"""Turn one observation's raw arrays into statistics, and update the `History`.
+"""Turn one observation's raw arrays into statistics, and update the `DetectorMemory`.
 
 `collect` reads the arrays (copying only samples); `derive` computes the per-step metrics
 of the series (``grad_norm``, ``param_norm``, ``update_ratio``, ``dead_fraction``,
@@ -18,7 +18,7 @@ import numpy as np
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.loss_rules import record_block
-from gradcheck.monitor.observation import Derived, History, Observation
+from gradcheck.monitor.observation import Derived, DetectorMemory, Observation
 from gradcheck.monitor.scan import Scan
 
 # Kind of argument -> whether its sample statistics (zeros, underflow) are wanted.
@@ -37,7 +37,7 @@ def _limits(dtype: np.dtype, power: float, margin: float, threshold: float) -> d
     }
 
 
-def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: History) -> Observation:
+def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: DetectorMemory) -> Observation:
     """Summarize every array of one step (exact norms from the scan, samples copied)."""
     obs.metrics, obs.derived = {}, Derived(nonfinite=scan.bad)
     _summarize(obs, scan, th, seed, tuple(scan.index))
@@ -75,7 +75,7 @@ def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) 
                 obs.ndim[name] = scan.arrays[i].shape
 
 
-def _forward(obs: Observation, scan: Scan, th: dict, hist: History) -> None:
+def _forward(obs: Observation, scan: Scan, th: dict, hist: DetectorMemory) -> None:
     """Pairs, layer kinds and alive units of the forward arrays."""
     acts, pres = scan.named("activations"), scan.named("preactivations")
     key = tuple((n, a.shape) for n, a in acts.items()), tuple((n, a.shape) for n, a in pres.items())
@@ -95,7 +95,7 @@ def _forward(obs: Observation, scan: Scan, th: dict, hist: History) -> None:
             alive[name] = (units, min(table.shape[0], max(1, rows // max(table.shape[1], 1))))
 
 
-def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
+def record_loss(hist: DetectorMemory, step: int, loss: float | None, th: dict) -> None:
     """Keep the loss of every observed step (a bounded tail) and the robust reference."""
     hist.n += 1
     hist.steps.append(step)
@@ -114,7 +114,7 @@ def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
         hist.reference_loss = ordered[(len(ordered) - 1) // 2]  # median, robust to outliers
 
 
-def derive(obs: Observation, hist: History, th: dict) -> None:
+def derive(obs: Observation, hist: DetectorMemory, th: dict) -> None:
     """Compute the metrics of a detailed observation and update `hist`."""
     hist.detail_steps.append(obs.step)
     del hist.detail_steps[:-64]
@@ -140,7 +140,7 @@ def _saturation(obs: Observation, th: dict) -> None:
     obs.derived.saturation = {n: v for n, v in found.items() if ("activation", n) != output}
 
 
-def _dead(obs: Observation, hist: History, th: dict) -> None:
+def _dead(obs: Observation, hist: DetectorMemory, th: dict) -> None:
     """Count the dead units of each ReLU-like layer.
 
     Dead: exactly 0 on every sample seen since a cut step, at least `dead_window` steps and
@@ -192,7 +192,7 @@ def is_weight(name: str, shape: tuple) -> bool:
     return bool(_WEIGHT_NAME.search(name)) or min(shape) > 1
 
 
-def _gradients(obs: Observation, hist: History) -> None:
+def _gradients(obs: Observation, hist: DetectorMemory) -> None:
     relative = []
     for name, s in obs.gradients.items():
         p = obs.params.get(name)

@@ -1,6 +1,6 @@
 """Detectors: one small ``detect_<code>`` function per finding code, and their thresholds.
 
-Each detector reads the current `Observation` (statistics already computed), the `History`
+Each detector reads the current `Observation` (statistics already computed), the `DetectorMemory`
 and the thresholds, and returns a list of `Hit` ``(name, evidence, score, severity, start)``:
 the monitor turns a new (code, name) into a `Finding` and updates an existing one. Most
 rules must hold for ``window`` consecutive observations before they fire (persistence keeps
@@ -81,7 +81,7 @@ import numpy as np
 from gradcheck.monitor.loss_rules import (
     converged as _converged,
 )
-from gradcheck.monitor.observation import History, Hit, Observation
+from gradcheck.monitor.observation import DetectorMemory, Hit, Observation
 
 THRESHOLDS: dict[str, float] = {
     "window": 5,
@@ -140,7 +140,7 @@ def _scan(obs: Observation) -> list[tuple[str, int, int, int]]:
     return out
 
 
-def detect_nan(obs: Observation, hist: History, th: dict) -> list[Hit]:
+def detect_nan(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """NaN: the first array, in scan order, holding a NaN."""
     for name, n_nan, _, size in _scan(obs):
         if n_nan:
@@ -148,7 +148,7 @@ def detect_nan(obs: Observation, hist: History, th: dict) -> list[Hit]:
     return []
 
 
-def detect_inf(obs: Observation, hist: History, th: dict) -> list[Hit]:
+def detect_inf(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Inf: the first array, in scan order, holding an infinity."""
     for name, _, n_inf, size in _scan(obs):
         if n_inf:
@@ -170,7 +170,7 @@ def _exp_output(obs: Observation, name: str) -> str | None:
     return "the loss computed from it" if loss_bad and last == [name] else None
 
 
-def detect_overflow(obs: Observation, hist: History, th: dict) -> list[Hit]:
+def detect_overflow(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Overflow: magnitudes whose square overflows, or an exp whose output is not finite.
 
     A large pre-activation whose output is finite (a ReLU, a max-shifted softmax, an
@@ -195,7 +195,7 @@ def detect_overflow(obs: Observation, hist: History, th: dict) -> list[Hit]:
     return hits
 
 
-def detect_underflow(obs: Observation, hist: History, th: dict) -> list[Hit]:
+def detect_underflow(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Underflow: a persistent fraction of nonzero entries below the tiny threshold."""
     hits = []
     labelled = [("activation", item) for item in obs.activations.items()]
@@ -213,7 +213,7 @@ def detect_underflow(obs: Observation, hist: History, th: dict) -> list[Hit]:
     return hits
 
 
-def detect_dead_relu(obs: Observation, hist: History, th: dict) -> list[Hit]:
+def detect_dead_relu(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """dead_relu: a ReLU-like layer with many units exactly 0 on every sample for a while."""
     hits = []
     for name, (n_dead, n_units) in hist.dead.items():
@@ -228,7 +228,7 @@ def detect_dead_relu(obs: Observation, hist: History, th: dict) -> list[Hit]:
     return hits
 
 
-def detect_saturation(obs: Observation, hist: History, th: dict) -> list[Hit]:
+def detect_saturation(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Saturation: most entries of a hidden squashing layer pinned at its bounds."""
     hits = []
     for name, (fraction, bounds) in obs.derived.saturation.items():
@@ -242,13 +242,13 @@ def detect_saturation(obs: Observation, hist: History, th: dict) -> list[Hit]:
     return hits
 
 
-def _dead_pending(obs: Observation, hist: History, th: dict) -> bool:
+def _dead_pending(obs: Observation, hist: DetectorMemory, th: dict) -> bool:
     """Return whether a ReLU layer is mostly zero but its dead-unit window is incomplete."""
     fractions = obs.metrics.get("dead_fraction", {})
     return any(f >= th["dead_fraction"] and n not in hist.dead for n, f in fractions.items())
 
 
-def detect_vanishing_gradient(obs: Observation, hist: History, th: dict) -> list[Hit]:
+def detect_vanishing_gradient(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """vanishing_gradient: the first layer's relative gradient tiny, alone or vs the last."""
     layers = obs.derived.relative_gradient
     if len(layers) < 2 or _converged(obs, hist, th):

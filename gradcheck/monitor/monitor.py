@@ -19,7 +19,7 @@ from gradcheck.monitor.codes import CODES, detectors_for
 from gradcheck.monitor.derive import collect, derive, record_loss
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
-from gradcheck.monitor.observation import Derived, History, Observation
+from gradcheck.monitor.observation import Derived, DetectorMemory, Observation
 from gradcheck.monitor.scan import ARRAY_ARGS, Scan, all_finite
 from gradcheck.monitor.series import Series
 from gradcheck.monitor.updates import snapshot, updates
@@ -99,7 +99,7 @@ class Monitor:
         self._names: dict[str, None] = {}  # every array name observed, in order
         self._n_arrays = -1
         self._by_key: dict[tuple, Finding] = {}
-        self._history = History()
+        self._history = DetectorMemory()
         self._series = Series(capacity=max(2 * self.max_points, 2))
         self._first_histograms: dict | None = None
         self._last: tuple[int, dict, dict] | None = None

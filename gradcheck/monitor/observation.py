@@ -1,7 +1,7 @@
 """An observation (`Observation`, `Derived`), the detectors' memory and their `Hit` s.
 
 `Observation` holds one step's statistics and `Derived` the detectors' inputs computed from
-them; `History` is what the detectors remember between steps; `Hit` is what they return.
+them; `DetectorMemory` is what the detectors remember between steps; `Hit` is what they return.
 
 Scan order for NaN / Inf (the first array where one appears names the finding): the
 parameters (forward order: a bad value there came from the previous update), then the
@@ -69,7 +69,7 @@ class Observation:
 
 
 @dataclass
-class History:
+class DetectorMemory:
     """What persists between observations (small: per-unit counters and samples)."""
 
     n: int = 0

@@ -221,7 +221,7 @@ def _epoch_line(record: dict) -> str:
 
 
 def history_run(history: dict) -> RunReport:
-    """Return a report of a training history (``History.to_dict()``, the demo's training.json).
+    """Return a report of a training history (``TrainingHistory.to_dict()``, training.json).
 
     Examples
     --------

@@ -40,7 +40,7 @@ TABLES = {
 
 
 @dataclass
-class History:
+class TrainingHistory:
     """Per-epoch results of :func:`train`.
 
     ``epochs`` is a list of dicts with ``epoch`` (1-based), ``train_loss`` (mean minibatch
@@ -103,8 +103,8 @@ def train(
     l2: float = 0.0,
     observer=None,
     progress: bool = True,
-) -> History:
-    """Train `model` on `data` with minibatches; return the per-epoch :class:`History`.
+) -> TrainingHistory:
+    """Train `model` on `data` with minibatches; return the per-epoch :class:`TrainingHistory`.
 
     Parameters
     ----------
@@ -132,7 +132,7 @@ def train(
 
     Returns
     -------
-    History
+    TrainingHistory
 
     Examples
     --------
@@ -147,7 +147,7 @@ def train(
         model, data, loss, optimizer, lr, epochs, batch_size, l2, observer
     )
     x_train, y_train, x_test, y_test = arrays
-    history = History("classification" if data.n_classes else "regression", data.name)
+    history = TrainingHistory("classification" if data.n_classes else "regression", data.name)
     rng = np.random.default_rng(seed)
     n_batches = -(-len(x_train) // batch_size)
     with Progress(epochs * n_batches, "training", enabled=None if progress else False) as bar:
