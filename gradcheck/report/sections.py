@@ -1,14 +1,17 @@
-"""The report's content as renderer-neutral blocks (headings, texts, tables, lists).
+"""The report's sections as renderer-neutral blocks (headings, texts, tables, lists).
 
-Markdown and HTML render the same blocks, so both show the same tables. Cells are plain,
+`SECTIONS` lists the report's sections in order: adding a section is one row there (its
+anchor, its navigation label, the function building its blocks from the run dict). Markdown
+and HTML render the same blocks, so both show the same tables. Cells are plain,
 unescaped strings; a newline inside a cell is a line break.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gradcheck.report._format import (
     MISSING,
@@ -304,3 +307,27 @@ def _plain_value(value: Any) -> str:
 
 def _status(passed: Any) -> str:
     return {True: "pass", False: "fail"}.get(passed, "")
+
+
+def _findings_section(data: dict) -> list:
+    return findings_blocks(data.get("monitor"))
+
+
+def _checks_section(data: dict) -> list:
+    return checks_blocks(data.get("checks") or [])
+
+
+class Section(NamedTuple):
+    """One section of the report, in `SECTIONS` order."""
+
+    anchor: str  # the HTML id (and the navigation link's target)
+    label: str  # the navigation label
+    blocks: Callable[[dict], list] | None  # run dict -> blocks; None: the renderer's plots
+
+
+SECTIONS = (
+    Section("findings", "Findings", _findings_section),
+    Section("checks", "Gradient checks", _checks_section),
+    Section("plots", "Plots", None),
+    Section("environment", "Environment", context_blocks),
+)
