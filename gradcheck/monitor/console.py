@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from gradcheck._table import padded_lines
 from gradcheck._validate import check_choice
-from gradcheck.monitor.findings import SEVERITIES, Finding
+from gradcheck.monitor.findings import SEVERITIES, Finding, finding_row
 from gradcheck.monitor.monitor import Monitor
 
 MARKS = {"info": "i", "warning": "!", "error": "x"}
@@ -39,10 +39,9 @@ def format_finding(finding: Finding) -> str:
 def _rows(findings: list[dict]) -> list[list[str]]:
     rows = [["severity", "code", "name", "first", "last", "count"]]
     order = sorted(findings, key=lambda f: (-SEVERITIES.index(f["severity"]), f["step"]))
-    for f in order:
-        name = "-" if f["name"] is None else str(f["name"])
-        row = [f["severity"], f["code"], name, str(f["step"]), str(f["last_step"]), str(f["count"])]
-        rows.append(row)
+    for f in map(finding_row, order):
+        name = "-" if f.name is None else str(f.name)
+        rows.append([f.severity, f.code, name, str(f.first), str(f.last), str(f.count)])
     return rows
 
 

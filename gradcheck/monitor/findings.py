@@ -7,14 +7,23 @@ wording part of those rows. The codes are the contract vocabulary of ``shared/DE
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gradcheck._jsonsafe import to_jsonable
 from gradcheck._vocab import SEVERITIES
 from gradcheck.monitor.codes import FINDINGS
 
-__all__ = ["FINDINGS", "SEVERITIES", "Finding", "make_finding", "update_finding"]
+__all__ = [
+    "FINDINGS",
+    "SEVERITIES",
+    "Finding",
+    "FindingRow",
+    "finding_row",
+    "make_finding",
+    "update_finding",
+]
 
 
 @dataclass
@@ -150,3 +159,39 @@ def refresh_message(finding: Finding) -> None:
     elif worst != finding.step:
         message += f" Worst at step {worst}; first seen at step {finding.step}."
     finding.message = f"{message} {finding.note}" if finding.note else message
+
+
+class FindingRow(NamedTuple):
+    """A finding's fields as every findings table reads them (None: not recorded)."""
+
+    severity: str | None
+    code: str | None
+    name: str | None
+    first: Any  # the onset step
+    last: Any  # the last step seen (None: not recorded)
+    count: Any
+    message: str | None
+    suggestion: str | None
+    evidence: Any
+
+
+def finding_row(finding: Finding | Mapping) -> FindingRow:
+    """Return the row of a `Finding` or of its dict (a saved run's, possibly partial).
+
+    The console summary, the test assertion's message and the report's findings table
+    each render these rows with their own columns.
+
+    Examples
+    --------
+    >>> finding_row({"code": "nan", "step": 3}).code, finding_row({"step": 3}).last
+    ('nan', None)
+    """
+    if isinstance(finding, Mapping):
+        get = finding.get
+    else:
+
+        def get(key: str) -> Any:
+            return getattr(finding, key, None)
+
+    keys = ("severity", "code", "name", "step", "last_step", "count", "message", "suggestion")
+    return FindingRow(*(get(key) for key in keys), get("evidence"))

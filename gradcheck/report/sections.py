@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from gradcheck.monitor.findings import finding_row
 from gradcheck.report._format import (
     MISSING,
     check_title,
@@ -88,15 +89,15 @@ def findings_blocks(monitor: dict | None) -> list:
 
 
 def _finding_row(finding: dict) -> list[str]:
-    message = str(finding.get("message") or "")
-    evidence = fmt_evidence(finding.get("evidence"))
+    row = finding_row(finding)
+    message, evidence = str(row.message or ""), fmt_evidence(row.evidence)
     return [
-        str(finding.get("severity") or MISSING),
-        str(finding.get("code") or MISSING),
+        str(row.severity or MISSING),
+        str(row.code or MISSING),
         fmt_steps(finding),
-        str(finding.get("name") or MISSING),
+        str(row.name or MISSING),
         f"{message}\n{evidence}" if evidence else message,
-        str(finding.get("suggestion") or ""),
+        str(row.suggestion or ""),
     ]
 
 

@@ -158,8 +158,9 @@ def _stability_message(bad: list, allowed: frozenset[str]) -> str:
 
 
 def _finding_row(finding: Any) -> tuple[str, ...]:
-    first, last = finding.step, getattr(finding, "last_step", finding.step)
-    steps = str(first) if last in (None, first) else f"{first}-{last}"
-    count = getattr(finding, "count", 1)
-    name = finding.name or "-"
-    return (finding.code, finding.severity, name, steps, str(count), finding.message)
+    from gradcheck.monitor.findings import finding_row  # numpy: only when a run is judged
+
+    f = finding_row(finding)
+    steps = str(f.first) if f.last in (None, f.first) else f"{f.first}-{f.last}"
+    count = 1 if f.count is None else f.count
+    return (f.code, f.severity, f.name or "-", steps, str(count), f.message)
