@@ -90,7 +90,7 @@ def reference_stepper(sizes, seed=0):
         from gradcheck.nn.losses import get_loss
         from gradcheck.nn.model import MLP
         from gradcheck.nn.optim import get_optimizer
-        from gradcheck.nn.train import _step
+        from gradcheck.nn.training import _step
     except ImportError:
         return None
     model = MLP(list(sizes), activation="relu", init="he", seed=seed)

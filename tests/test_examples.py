@@ -25,6 +25,13 @@ EXPECTED = {
 }
 
 
+# the slowest example (a few seconds) runs in CI and with --runslow (see tests/conftest.py)
+NAMES = [
+    pytest.param(n, marks=pytest.mark.slow) if n == "story_sigmoid_mnist.py" else n
+    for n in sorted(EXPECTED)
+]
+
+
 def run(name, *args):
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
@@ -40,7 +47,7 @@ def test_every_example_is_listed():
     assert sorted(p.name for p in EXAMPLES.glob("story_*.py")) == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", NAMES)
 def test_example_names_its_planted_bug(name):
     status, out = run(name)
     assert status == 1, out
@@ -49,7 +56,7 @@ def test_example_names_its_planted_bug(name):
     assert "verdict: FAILED" in out
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", NAMES)
 def test_example_fixed_twin_passes(name):
     status, out = run(name, "--fixed")
     assert status == 0, out

@@ -249,7 +249,7 @@ def test_idx_header_whose_size_overflows_int64_is_a_data_error(tmp_path):
 def test_training_on_nan_inputs_is_refused_before_it_starts():
     from gradcheck.nn.data import Dataset
     from gradcheck.nn.model import MLP
-    from gradcheck.nn.train import train
+    from gradcheck.nn.training import train
 
     x = np.zeros((4, 2))
     x[0, 0] = np.nan

@@ -70,7 +70,7 @@ def phase_train(state: DemoState) -> None:
     """Train the reference MLP under the monitor; print the table; save ``training.json``."""
     from gradcheck.monitor import Monitor
     from gradcheck.nn.model import MLP
-    from gradcheck.nn.train import train
+    from gradcheck.nn.training import train
 
     data = state.dataset
     state.model = MLP([data.n_features, 100, 50, data.n_classes], seed=state.args.seed)

@@ -118,7 +118,7 @@ def phase_user_story(state: Any) -> None:
     from gradcheck.monitor import Monitor
     from gradcheck.nn.data import load_digits
     from gradcheck.nn.model import MLP
-    from gradcheck.nn.train import train
+    from gradcheck.nn.training import train
 
     raw = load_digits(seed=state.args.seed, pixel_range=255)
     model = MLP(

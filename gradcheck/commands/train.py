@@ -196,7 +196,7 @@ def summary(dataset, model, history) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Train and print the table; return 0."""
-    from gradcheck.nn.train import train
+    from gradcheck.nn.training import train
 
     dataset, model, loss = build(args)
     print(f"{dataset!r}\n{model!r}, loss={loss}, optimizer={args.optimizer}, lr={args.lr}")

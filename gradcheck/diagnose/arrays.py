@@ -26,12 +26,11 @@ The kinds are the contract vocabulary, documented in :data:`KINDS`. Evidence key
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from gradcheck._jsonsafe import json_float, to_jsonable
+from gradcheck.diagnose.diagnosis import Diagnosis
 from gradcheck.diagnose.fits import (
     ACCEPT,
     Case,
@@ -49,46 +48,6 @@ from gradcheck.errors import at_path
 #: Kind -> its plain-words explanation: the contract vocabulary (rows of
 #: :data:`gradcheck.diagnose.kinds.KIND_TABLE`).
 KINDS: dict[str, str] = {name: row.explanation for name, row in KIND_TABLE.items()}
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A hypothesis about what is wrong in the user's gradient code.
-
-    Attributes
-    ----------
-    kind : str
-        One of :data:`KINDS`.
-    path : str or None
-        The parameter it concerns, or None for the whole tree.
-    confidence : float
-        In [0, 1], from the goodness of fit of the kind's model.
-    message : str
-        The hypothesis in plain words and what to look at in the user's code.
-    evidence : dict
-        The numbers behind it (e.g. ``{"factor": 2.0, "matched": "2"}``).
-
-    Examples
-    --------
-    >>> Diagnosis("zero", "W1", 1.0, "`W1` is never written.", {}).to_dict()["kind"]
-    'zero'
-    """
-
-    kind: str
-    path: str | None
-    confidence: float
-    message: str
-    evidence: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        """Return a JSON-safe dict (non-finite floats encoded as strings)."""
-        return {
-            "kind": self.kind,
-            "path": self.path,
-            "confidence": json_float(self.confidence),
-            "message": self.message,
-            "evidence": to_jsonable(self.evidence),
-        }
 
 
 def _make(kind: str, case: Case, confidence: float, message: str, **evidence: Any) -> Diagnosis:

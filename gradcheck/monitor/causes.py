@@ -10,22 +10,10 @@ raised first (a consequence seen before its cause is relabelled when the cause a
 
 from __future__ import annotations
 
+from gradcheck.monitor.codes import CAUSES
 from gradcheck.monitor.findings import Finding, refresh_message
 
 SPREADS = ("nan", "inf")  # every later finding follows from these
-# code -> the codes that can cause it (when they started no later than it did)
-CAUSES: dict[str, tuple[str, ...]] = {
-    "nan": ("inf", "overflow", "ascent", "exploding_gradient"),
-    "inf": ("overflow", "ascent", "exploding_gradient"),
-    "overflow": ("ascent", "exploding_gradient"),
-    "underflow": ("saturation", "dead_relu", "ascent", "exploding_gradient"),
-    "dead_relu": ("ascent", "exploding_gradient", "loss_divergence"),
-    "saturation": ("ascent", "exploding_gradient", "loss_divergence"),
-    "vanishing_gradient": ("dead_relu", "saturation"),
-    "exploding_gradient": ("ascent",),
-    "loss_divergence": ("ascent",),
-    "loss_plateau": ("dead_relu", "saturation", "vanishing_gradient", "loss_divergence"),
-}
 
 
 def key_of(finding: Finding) -> str:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from gradcheck._table import padded_lines
 from gradcheck._validate import check_choice
-from gradcheck.monitor.findings import SEVERITIES, Finding
+from gradcheck.monitor.findings import SEVERITIES, Finding, finding_row
 from gradcheck.monitor.monitor import Monitor
 
 MARKS = {"info": "i", "warning": "!", "error": "x"}
@@ -38,10 +39,9 @@ def format_finding(finding: Finding) -> str:
 def _rows(findings: list[dict]) -> list[list[str]]:
     rows = [["severity", "code", "name", "first", "last", "count"]]
     order = sorted(findings, key=lambda f: (-SEVERITIES.index(f["severity"]), f["step"]))
-    for f in order:
-        name = "-" if f["name"] is None else str(f["name"])
-        row = [f["severity"], f["code"], name, str(f["step"]), str(f["last_step"]), str(f["count"])]
-        rows.append(row)
+    for f in map(finding_row, order):
+        name = "-" if f.name is None else str(f.name)
+        rows.append([f.severity, f.code, name, str(f.first), str(f.last), str(f.count)])
     return rows
 
 
@@ -58,9 +58,7 @@ def format_summary(monitor: Monitor | dict) -> str:
     if not findings:
         return f"monitor: {n} observations, no findings: training looks numerically healthy."
     rows = _rows(findings)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = padded_lines(rows, rule=True)
     worst = rows[1][0]
     return f"monitor: {n} observations, {len(findings)} finding(s), worst: {worst}\n" + "\n".join(
         lines

@@ -1,9 +1,9 @@
-"""Turn one observation's raw arrays into statistics, and update the `History`.
+"""Turn one observation's raw arrays into statistics, and update the `DetectorMemory`.
 
 `collect` reads the arrays (copying only samples); `derive` computes the per-step metrics
 of the series (``grad_norm``, ``param_norm``, ``update_ratio``, ``dead_fraction``,
-``saturated_fraction``, ``activation_rms``, ``underflow_fraction``) and the private inputs of
-the detectors (keys starting with ``_``).
+``saturated_fraction``, ``activation_rms``, ``underflow_fraction``) and the inputs of the
+detectors (`gradcheck.monitor.observation.Derived`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.loss_rules import record_block
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import Derived, DetectorMemory, Observation
 from gradcheck.monitor.scan import Scan
 
 # Kind of argument -> whether its sample statistics (zeros, underflow) are wanted.
@@ -37,9 +37,9 @@ def _limits(dtype: np.dtype, power: float, margin: float, threshold: float) -> d
     }
 
 
-def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: History) -> Observation:
+def collect(scan: Scan, obs: Observation, th: dict, seed: int, hist: DetectorMemory) -> Observation:
     """Summarize every array of one step (exact norms from the scan, samples copied)."""
-    obs.metrics = {"_limits": {}, "_tiny": {}, "_nonfinite": scan.bad}
+    obs.metrics, obs.derived = {}, Derived(nonfinite=scan.bad)
     _summarize(obs, scan, th, seed, tuple(scan.index))
     _forward(obs, scan, th, hist)
     return obs
@@ -55,8 +55,8 @@ def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) 
             old_limit, old_tiny = wanted.get(i, (math.inf, None))
             tiny = bounds["tiny"] if SAMPLED[kind] else old_tiny
             wanted[i] = (min(limit, old_limit), tiny)
-            obs.metrics["_limits"].setdefault(kind, {})[name] = limit
-            obs.metrics["_tiny"][name] = bounds["tiny"]
+            obs.derived.limits.setdefault(kind, {})[name] = limit
+            obs.derived.tiny[name] = bounds["tiny"]
     order = list(wanted)
     summaries = st.summarize_many(
         [scan.arrays[i] for i in order],
@@ -75,7 +75,7 @@ def _summarize(obs: Observation, scan: Scan, th: dict, seed: int, kinds: tuple) 
                 obs.ndim[name] = scan.arrays[i].shape
 
 
-def _forward(obs: Observation, scan: Scan, th: dict, hist: History) -> None:
+def _forward(obs: Observation, scan: Scan, th: dict, hist: DetectorMemory) -> None:
     """Pairs, layer kinds and alive units of the forward arrays."""
     acts, pres = scan.named("activations"), scan.named("preactivations")
     key = tuple((n, a.shape) for n, a in acts.items()), tuple((n, a.shape) for n, a in pres.items())
@@ -83,7 +83,7 @@ def _forward(obs: Observation, scan: Scan, th: dict, hist: History) -> None:
         hist.layout_key = key
         hist.layout_value = layout.forward_order(acts, pres), layout.pairs(acts, pres)
     obs.forward, obs.pairs = hist.layout_value
-    alive = obs.metrics["_alive"] = {}
+    alive = obs.derived.alive
     rows = 8 * int(th["sample_size"])  # alive units from the first rows: 16 of 1000 units
     for name, array in acts.items():
         s, pre = obs.activations[name], obs.pairs.get(name)
@@ -95,7 +95,7 @@ def _forward(obs: Observation, scan: Scan, th: dict, hist: History) -> None:
             alive[name] = (units, min(table.shape[0], max(1, rows // max(table.shape[1], 1))))
 
 
-def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
+def record_loss(hist: DetectorMemory, step: int, loss: float | None, th: dict) -> None:
     """Keep the loss of every observed step (a bounded tail) and the robust reference."""
     hist.n += 1
     hist.steps.append(step)
@@ -114,7 +114,7 @@ def record_loss(hist: History, step: int, loss: float | None, th: dict) -> None:
         hist.reference_loss = ordered[(len(ordered) - 1) // 2]  # median, robust to outliers
 
 
-def derive(obs: Observation, hist: History, th: dict) -> None:
+def derive(obs: Observation, hist: DetectorMemory, th: dict) -> None:
     """Compute the metrics of a detailed observation and update `hist`."""
     hist.detail_steps.append(obs.step)
     del hist.detail_steps[:-64]
@@ -137,10 +137,10 @@ def _saturation(obs: Observation, th: dict) -> None:
     squash = [n for n in names if obs.kinds.get(n) == "squash"]
     found = {n: st.saturation(obs.activations[n].sample, th["saturation_eps"]) for n in squash}
     obs.metrics["saturated_fraction"] = {n: f for n, (f, _) in found.items()}
-    obs.metrics["_saturation"] = {n: v for n, v in found.items() if ("activation", n) != output}
+    obs.derived.saturation = {n: v for n, v in found.items() if ("activation", n) != output}
 
 
-def _dead(obs: Observation, hist: History, th: dict) -> None:
+def _dead(obs: Observation, hist: DetectorMemory, th: dict) -> None:
     """Count the dead units of each ReLU-like layer.
 
     Dead: exactly 0 on every sample seen since a cut step, at least `dead_window` steps and
@@ -148,7 +148,7 @@ def _dead(obs: Observation, hist: History, th: dict) -> None:
     """
     now, fractions = obs.step, {}
     hist.dead = {}
-    for name, (alive, rows) in obs.metrics["_alive"].items():
+    for name, (alive, rows) in obs.derived.alive.items():
         if obs.kinds.get(name) != "relu":
             continue
         last = hist.last_alive.get(name)
@@ -192,7 +192,7 @@ def is_weight(name: str, shape: tuple) -> bool:
     return bool(_WEIGHT_NAME.search(name)) or min(shape) > 1
 
 
-def _gradients(obs: Observation, hist: History) -> None:
+def _gradients(obs: Observation, hist: DetectorMemory) -> None:
     relative = []
     for name, s in obs.gradients.items():
         p = obs.params.get(name)
@@ -200,10 +200,10 @@ def _gradients(obs: Observation, hist: History) -> None:
             continue
         if p.rms > 0 and math.isfinite(p.rms) and not (p.n_nan or p.n_inf):
             relative.append((name, s.rms / p.rms))
-    obs.metrics["_relative_gradient"] = relative
+    obs.derived.relative_gradient = relative
     total = math.sqrt(sum(s.norm**2 for s in obs.gradients.values()))
     if any(s.n_nan or s.n_inf for s in obs.gradients.values()):
         total = math.nan  # a non-finite step says nothing of growth
-    obs.metrics["_grad_total"] = total if obs.gradients else None
+    obs.derived.grad_total = total if obs.gradients else None
     if relative and hist.initial_relative is None:
         hist.initial_relative = dict(relative)

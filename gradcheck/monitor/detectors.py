@@ -1,7 +1,7 @@
 """Detectors: one small ``detect_<code>`` function per finding code, and their thresholds.
 
-Each detector reads the current `Observation` (statistics already computed), the `History`
-and the thresholds, and returns hits ``(name, evidence, score, severity, start_step)``:
+Each detector reads the current `Observation` (statistics already computed), the `DetectorMemory`
+and the thresholds, and returns a list of `Hit` ``(name, evidence, score, severity, start)``:
 the monitor turns a new (code, name) into a `Finding` and updates an existing one. Most
 rules must hold for ``window`` consecutive observations before they fire (persistence keeps
 healthy runs silent); the finding's step is the first step of that streak.
@@ -78,16 +78,10 @@ import math
 
 import numpy as np
 
-from gradcheck.monitor.explosion import detect_exploding_gradient
 from gradcheck.monitor.loss_rules import (
     converged as _converged,
 )
-from gradcheck.monitor.loss_rules import (
-    detect_ascent,
-    detect_loss_divergence,
-    detect_loss_plateau,
-)
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import DetectorMemory, Hit, Observation
 
 THRESHOLDS: dict[str, float] = {
     "window": 5,
@@ -134,7 +128,7 @@ INTEGER_THRESHOLDS += ("accumulation_pairs", "dead_samples", "divergence_window"
 
 def _scan(obs: Observation) -> list[tuple[str, int, int, int]]:
     """(name, n_nan, n_inf, size) in scan order (see `gradcheck.monitor.observation`)."""
-    if not obs.metrics["_nonfinite"]:
+    if not obs.derived.nonfinite:
         return []
     out = [(n, s.n_nan, s.n_inf, s.size) for n, s in obs.params.items()]
     for kind, name in obs.forward:
@@ -146,19 +140,19 @@ def _scan(obs: Observation) -> list[tuple[str, int, int, int]]:
     return out
 
 
-def detect_nan(obs: Observation, hist: History, th: dict) -> list:
+def detect_nan(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """NaN: the first array, in scan order, holding a NaN."""
     for name, n_nan, _, size in _scan(obs):
         if n_nan:
-            return [(name, {"n_nan": n_nan, "size": size}, n_nan / size, None, obs.step)]
+            return [Hit(name, {"n_nan": n_nan, "size": size}, n_nan / size, None, obs.step)]
     return []
 
 
-def detect_inf(obs: Observation, hist: History, th: dict) -> list:
+def detect_inf(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Inf: the first array, in scan order, holding an infinity."""
     for name, _, n_inf, size in _scan(obs):
         if n_inf:
-            return [(name, {"n_inf": n_inf, "size": size}, n_inf / size, None, obs.step)]
+            return [Hit(name, {"n_inf": n_inf, "size": size}, n_inf / size, None, obs.step)]
     return []
 
 
@@ -176,14 +170,14 @@ def _exp_output(obs: Observation, name: str) -> str | None:
     return "the loss computed from it" if loss_bad and last == [name] else None
 
 
-def detect_overflow(obs: Observation, hist: History, th: dict) -> list:
+def detect_overflow(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Overflow: magnitudes whose square overflows, or an exp whose output is not finite.
 
     A large pre-activation whose output is finite (a ReLU, a max-shifted softmax, an
     overflow-safe sigmoid) did not overflow: that is saturation or an explosion.
     """
     hits = []
-    for kind, group in obs.metrics["_limits"].items():
+    for kind, group in obs.derived.limits.items():
         arrays = getattr(obs, kind)
         for name, limit in group.items():
             peak = arrays[name].peak
@@ -197,11 +191,11 @@ def detect_overflow(obs: Observation, hist: History, th: dict) -> list:
             else:
                 continue
             severity = "error" if evidence.get("exp") else None
-            hits.append((name, evidence, peak / limit, severity, obs.step))
+            hits.append(Hit(name, evidence, peak / limit, severity, obs.step))
     return hits
 
 
-def detect_underflow(obs: Observation, hist: History, th: dict) -> list:
+def detect_underflow(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Underflow: a persistent fraction of nonzero entries below the tiny threshold."""
     hits = []
     labelled = [("activation", item) for item in obs.activations.items()]
@@ -212,14 +206,14 @@ def detect_underflow(obs: Observation, hist: History, th: dict) -> list:
             ("underflow", name), fraction >= th["underflow_fraction"], obs.step
         )
         if span >= th["window"]:
-            threshold = obs.metrics["_tiny"][name]
+            threshold = obs.derived.tiny[name]
             evidence = {"fraction": fraction, "threshold": threshold, "min_abs": s.min_abs}
             evidence["array"] = array
-            hits.append((name, evidence, fraction, None, start))
+            hits.append(Hit(name, evidence, fraction, None, start))
     return hits
 
 
-def detect_dead_relu(obs: Observation, hist: History, th: dict) -> list:
+def detect_dead_relu(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """dead_relu: a ReLU-like layer with many units exactly 0 on every sample for a while."""
     hits = []
     for name, (n_dead, n_units) in hist.dead.items():
@@ -230,33 +224,33 @@ def detect_dead_relu(obs: Observation, hist: History, th: dict) -> list:
             start = max(hist.first_seen[name], int(np.sort(last)[needed - 1]) + 1)
             evidence = {"fraction": fraction, "n_dead": n_dead, "n_units": n_units}
             evidence["window"] = obs.step - start + 1
-            hits.append((name, evidence, fraction, None, start))
+            hits.append(Hit(name, evidence, fraction, None, start))
     return hits
 
 
-def detect_saturation(obs: Observation, hist: History, th: dict) -> list:
+def detect_saturation(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """Saturation: most entries of a hidden squashing layer pinned at its bounds."""
     hits = []
-    for name, (fraction, bounds) in obs.metrics["_saturation"].items():
+    for name, (fraction, bounds) in obs.derived.saturation.items():
         span, start = hist.persist(
             ("saturation", name), fraction >= th["saturation_fraction"], obs.step
         )
         if span >= th["window"]:
             evidence = {"fraction": fraction, "eps": th["saturation_eps"], "bounds": bounds}
             severity = "info" if _converged(obs, hist, th) else "warning"
-            hits.append((name, evidence, fraction, severity, start))
+            hits.append(Hit(name, evidence, fraction, severity, start))
     return hits
 
 
-def _dead_pending(obs: Observation, hist: History, th: dict) -> bool:
+def _dead_pending(obs: Observation, hist: DetectorMemory, th: dict) -> bool:
     """Return whether a ReLU layer is mostly zero but its dead-unit window is incomplete."""
     fractions = obs.metrics.get("dead_fraction", {})
     return any(f >= th["dead_fraction"] and n not in hist.dead for n, f in fractions.items())
 
 
-def detect_vanishing_gradient(obs: Observation, hist: History, th: dict) -> list:
+def detect_vanishing_gradient(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """vanishing_gradient: the first layer's relative gradient tiny, alone or vs the last."""
-    layers = obs.metrics["_relative_gradient"]
+    layers = obs.derived.relative_gradient
     if len(layers) < 2 or _converged(obs, hist, th):
         hist.persist(("vanishing_gradient",), False, obs.step)
         return []
@@ -271,30 +265,4 @@ def detect_vanishing_gradient(obs: Observation, hist: History, th: dict) -> list
     else:
         reason = f"below {th['vanishing_gradient']:g}, and `{last}`'s is {g_last:.3g}"
     evidence = {"ratio": ratio, "last": last, "relative_gradient": g_first, "reason": reason}
-    return [(first, evidence, -math.log10(max(g_first, 1e-300)), None, start)]
-
-
-DETECTORS = (  # causes first: what blew up before the NaN / Inf it makes, in one step
-    detect_ascent,
-    detect_exploding_gradient,
-    detect_overflow,
-    detect_nan,
-    detect_inf,
-    detect_underflow,
-    detect_dead_relu,
-    detect_saturation,
-    detect_vanishing_gradient,
-    detect_loss_divergence,
-    detect_loss_plateau,
-)
-# What runs at each level of observation (see `Observation.level`): the loss rules (and the
-# growth of the gradients' norm) at every step, everything at a detailed step.
-_LEVELS = {
-    "loss": (detect_exploding_gradient, detect_loss_divergence, detect_loss_plateau),
-    "detail": DETECTORS,
-}
-
-
-def detectors_for(obs: Observation) -> tuple:
-    """Return the detectors that run on an observation of this level."""
-    return _LEVELS[obs.level]
+    return [Hit(first, evidence, -math.log10(max(g_first, 1e-300)), None, start)]

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import math
 
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import DetectorMemory, Hit, Observation
 from gradcheck.monitor.updates import UpdatePair
 
 
-def _rising_updates(hist: History, th: dict) -> tuple[float, float, int] | None:
+def _rising_updates(hist: DetectorMemory, th: dict) -> tuple[float, float, int] | None:
     """(update size, loss rise, step) of the evidence of rule 1, or None.
 
     An event: an update of at least ``explosion_update`` x the parameters' norm after which
@@ -46,7 +46,7 @@ def _rising_updates(hist: History, th: dict) -> tuple[float, float, int] | None:
     return None
 
 
-def _event(pair: UpdatePair, hist: History, th: dict) -> bool:
+def _event(pair: UpdatePair, hist: DetectorMemory, th: dict) -> bool:
     if pair.size < th["explosion_update"] or not pair.rise >= th["explosion_rise"]:
         return False
     if pair.step not in hist.event_checked:  # judged once, when it happens
@@ -57,12 +57,12 @@ def _event(pair: UpdatePair, hist: History, th: dict) -> bool:
     return hist.event_checked[pair.step]
 
 
-def _growth(obs: Observation, hist: History, th: dict) -> float:
+def _growth(obs: Observation, hist: DetectorMemory, th: dict) -> float:
     """Return rule 2's growth, when it held in 3 of the last 5 usable steps (else 0).
 
     Any level: the gradients' norm comes from the scan of every step.
     """
-    total = obs.metrics.get("_grad_total")
+    total = obs.derived.grad_total
     if total is None or not math.isfinite(total) or total <= 0:
         return 0.0
     if hist.initial_grad_norm is None:
@@ -76,9 +76,9 @@ def _growth(obs: Observation, hist: History, th: dict) -> float:
     return growth if sum(hist.growth) >= 3 else 0.0
 
 
-def _ratio(obs: Observation, hist: History, th: dict) -> float:
+def _ratio(obs: Observation, hist: DetectorMemory, th: dict) -> float:
     """Rule 3: first/last relative gradient, when the first layer's grew itself."""
-    layers = obs.metrics.get("_relative_gradient", [])
+    layers = obs.derived.relative_gradient
     if len(layers) < 2 or not layers[-1][1] > 0 or not hist.initial_relative:
         return 0.0
     (first, g_first), (last, g_last) = layers[0], layers[-1]
@@ -90,7 +90,7 @@ def _ratio(obs: Observation, hist: History, th: dict) -> float:
     return g_first / g_last if grew and not collapsed else 0.0
 
 
-def _accumulating(hist: History, th: dict) -> UpdatePair | None:
+def _accumulating(hist: DetectorMemory, th: dict) -> UpdatePair | None:
     """Return the first update pair of rule 4's evidence, or None.
 
     The last `accumulation_pairs` updates all grew the gradient parallel to the previous
@@ -111,7 +111,7 @@ def _largest(values: dict) -> str | None:
     return max(finite, key=finite.get) if finite else None
 
 
-def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
+def _evidence(obs: Observation, hist: DetectorMemory, th: dict) -> tuple | None:
     """(name, value, reason, start) of the first rule that holds, or None."""
     updates = obs.metrics.get("update_ratio", {})
     grads = {n: s.norm for n, s in obs.gradients.items()}
@@ -137,22 +137,22 @@ def _evidence(obs: Observation, hist: History, th: dict) -> tuple | None:
     growth = _growth(obs, hist, th)
     if growth:
         reason = f"the total gradient norm is {growth:.3g}x its initial value"
-        return _largest(grads) or "gradients", obs.metrics["_grad_total"], reason, obs.step
+        return _largest(grads) or "gradients", obs.derived.grad_total, reason, obs.step
     if obs.level != "detail":
         return None
     ratio = _ratio(obs, hist, th)
     if ratio > th["exploding_ratio"]:
-        layers = obs.metrics["_relative_gradient"]
+        layers = obs.derived.relative_gradient
         first, last = layers[0][0], layers[-1][0]
         reason = f"its relative gradient is {ratio:.3g}x that of the last layer `{last}`"
         return first, ratio, reason, obs.step
     return None
 
 
-def detect_exploding_gradient(obs: Observation, hist: History, th: dict) -> list:
+def detect_exploding_gradient(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """exploding_gradient: see the module notes for the four rules."""
     found = _evidence(obs, hist, th)
     if found is None or found[0] is None:
         return []
     name, value, reason, start = found
-    return [(name, {"value": value, "reason": reason}, value, None, start)]
+    return [Hit(name, {"value": value, "reason": reason}, value, None, start)]

@@ -1,99 +1,29 @@
 """Findings: what the monitor reports, and the table of codes behind them.
 
-Each finding code maps to one line of `FINDINGS`: its default severity, a message template
-filled from the evidence, and a concrete suggestion. The codes are the contract vocabulary
-of ``shared/DESIGN.md``.
+Each finding code is one row of `gradcheck.monitor.codes` (its default severity, a message
+template filled from the evidence, a concrete suggestion, its detector); `FINDINGS` is the
+wording part of those rows. The codes are the contract vocabulary of ``shared/DESIGN.md``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gradcheck._jsonsafe import to_jsonable
+from gradcheck._vocab import SEVERITIES
+from gradcheck.monitor.codes import FINDINGS
 
-SEVERITIES = ("info", "warning", "error")
-
-# code -> (default severity, message template, suggestion). Templates are filled with
-# ``name``, ``step`` and the finding's evidence.
-FINDINGS: dict[str, tuple[str, str, str]] = {
-    "nan": (
-        "error",
-        "NaN first appeared in `{name}` at step {step} ({n_nan} of {size} entries).",
-        "Look at the operation that produces `{name}`: subtract the max before exp "
-        "(softmax), clip log's argument (log(p + eps)), check for 0/0 and inf - inf, and "
-        "lower the learning rate if values were growing before.",
-    ),
-    "inf": (
-        "error",
-        "Inf first appeared in `{name}` at step {step} ({n_inf} of {size} entries).",
-        "An exp or a product overflowed: subtract the max before exp, clip log's argument, "
-        "lower the learning rate, and normalise the inputs.",
-    ),
-    "overflow": (
-        "warning",
-        "`{name}` has magnitudes up to {max_abs:.3g}, beyond {limit:.3g} ({reason}).",
-        "Values are close to overflowing: normalise the inputs, use glorot/he "
-        "initialisation, lower the learning rate, and subtract the max before exp.",
-    ),
-    "underflow": (
-        "warning",
-        "{fraction:.0%} of the nonzero entries of the {array} `{name}` are below {threshold:.3g} "
-        "in magnitude (smallest {min_abs:.3g}).",
-        "Such values underflow to 0 in products: the units feeding them are saturated or "
-        "the signal vanishes. Normalise the inputs, use glorot/he initialisation, compute "
-        "in log space (log-sum-exp), or use a wider dtype (float32 -> float64).",
-    ),
-    "dead_relu": (
-        "warning",
-        "{fraction:.0%} of the units of `{name}` ({n_dead} of {n_units}) output exactly 0 "
-        "on every sample seen for {window} steps: they get no gradient.",
-        "Lower the learning rate, use he initialisation with a zero or small positive bias, "
-        "normalise the inputs, or use leaky ReLU.",
-    ),
-    "saturation": (
-        "warning",
-        "{fraction:.0%} of the entries of `{name}` are within {eps:.0e} of a bound of a "
-        "squashing function ({bounds}), where its derivative is almost 0.",
-        "Normalise the inputs (e.g. pixels to [0, 1] then standardise), use glorot "
-        "initialisation, or switch hidden units to ReLU / leaky ReLU.",
-    ),
-    "vanishing_gradient": (
-        "warning",
-        "The gradient of `{name}` is {relative_gradient:.3g} times its parameters' size "
-        "({reason}): the first layer barely learns.",
-        "Avoid saturating activations (use ReLU / leaky ReLU), use glorot/he initialisation, "
-        "normalise the inputs, and check the activation derivative (evaluated at z, not a).",
-    ),
-    "exploding_gradient": (
-        "warning",
-        "The gradient explodes at `{name}`: {reason}.",
-        "Lower the learning rate, use a mean instead of a sum over the batch, normalise the "
-        "inputs, use glorot/he initialisation, or clip gradients.",
-    ),
-    "loss_divergence": (
-        "error",
-        "The loss diverged at step {step}: {loss:.4g}, {reason}.",
-        "Lower the learning rate; use a mean instead of a sum over the batch (a sum makes "
-        "the gradient grow with the data size); normalise the inputs; check the update's "
-        "sign (params -= lr * grad).",
-    ),
-    "loss_plateau": (
-        "warning",
-        "The loss has not improved by {rtol:.0%} over {window} steps (it is {loss:.4g}, "
-        "{relative:.0%} of its reference {initial:.4g}, the median of its first values).",
-        "If the loss is still high: raise or lower the learning rate, check that the "
-        "gradient is not zero or vanishing, normalise the inputs, and check that "
-        "zero_grad is called once per step.",
-    ),
-    "ascent": (
-        "error",
-        "The update moved `{name}` uphill (along +gradient) in {fraction:.0%} of the last "
-        "{window} steps (mean cosine {cosine:.2f}); parameters going uphill: {params}.",
-        "Check the update's sign: params -= lr * grad (a negative learning rate, or "
-        "`+=`, climbs the loss).",
-    ),
-}
+__all__ = [
+    "FINDINGS",
+    "SEVERITIES",
+    "Finding",
+    "FindingRow",
+    "finding_row",
+    "make_finding",
+    "update_finding",
+]
 
 
 @dataclass
@@ -229,3 +159,39 @@ def refresh_message(finding: Finding) -> None:
     elif worst != finding.step:
         message += f" Worst at step {worst}; first seen at step {finding.step}."
     finding.message = f"{message} {finding.note}" if finding.note else message
+
+
+class FindingRow(NamedTuple):
+    """A finding's fields as every findings table reads them (None: not recorded)."""
+
+    severity: str | None
+    code: str | None
+    name: str | None
+    first: Any  # the onset step
+    last: Any  # the last step seen (None: not recorded)
+    count: Any
+    message: str | None
+    suggestion: str | None
+    evidence: Any
+
+
+def finding_row(finding: Finding | Mapping) -> FindingRow:
+    """Return the row of a `Finding` or of its dict (a saved run's, possibly partial).
+
+    The console summary, the test assertion's message and the report's findings table
+    each render these rows with their own columns.
+
+    Examples
+    --------
+    >>> finding_row({"code": "nan", "step": 3}).code, finding_row({"step": 3}).last
+    ('nan', None)
+    """
+    if isinstance(finding, Mapping):
+        get = finding.get
+    else:
+
+        def get(key: str) -> Any:
+            return getattr(finding, key, None)
+
+    keys = ("severity", "code", "name", "step", "last_step", "count", "message", "suggestion")
+    return FindingRow(*(get(key) for key in keys), get("evidence"))

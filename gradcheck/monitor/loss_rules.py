@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import statistics
 
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import DetectorMemory, Hit, Observation
 
 
-def converged(obs: Observation, hist: History, th: dict) -> bool:
+def converged(obs: Observation, hist: DetectorMemory, th: dict) -> bool:
     """Return whether the loss is below ``plateau_converged`` x its reference."""
     reference, loss = hist.reference_loss, obs.loss
     if reference is None or loss is None or not math.isfinite(loss) or reference <= 0:
@@ -21,7 +21,7 @@ def converged(obs: Observation, hist: History, th: dict) -> bool:
     return loss < th["plateau_converged"] * reference
 
 
-def _recent(hist: History, steps: float, *, skip: int = 0) -> list[float]:
+def _recent(hist: DetectorMemory, steps: float, *, skip: int = 0) -> list[float]:
     """Return the finite losses of the last `steps` steps (before `skip` observations)."""
     end = len(hist.steps) - skip
     if end <= 0:
@@ -36,7 +36,9 @@ def _recent(hist: History, steps: float, *, skip: int = 0) -> list[float]:
     return out[::-1]
 
 
-def _divergence_reason(loss: float, reference: float, hist: History, th: dict) -> tuple | None:
+def _divergence_reason(
+    loss: float, reference: float, hist: DetectorMemory, th: dict
+) -> tuple | None:
     """(reason, onset) when the loss is far above its reference, else None."""
     factor, now = loss / reference, hist.steps[-1]
     span, start = hist.persist(("loss_divergence",), factor > th["divergence_factor"], now)
@@ -60,7 +62,7 @@ def _divergence_reason(loss: float, reference: float, hist: History, th: dict) -
     return None
 
 
-def _first_high(hist: History, steps: float, level: float) -> int:
+def _first_high(hist: DetectorMemory, steps: float, level: float) -> int:
     """Return the first step of the last `steps` steps with a loss above `level`."""
     first = hist.steps[-1] - steps + 1
     for step, loss in zip(hist.steps, hist.losses, strict=True):
@@ -69,7 +71,7 @@ def _first_high(hist: History, steps: float, level: float) -> int:
     return hist.steps[-1]
 
 
-def _jump_reason(hist: History, th: dict) -> str | None:
+def _jump_reason(hist: DetectorMemory, th: dict) -> str | None:
     """Return why the loss jumped (`window` steps at `jump_factor` x the level), or None."""
     w = int(th["window"])
     losses = hist.losses
@@ -87,7 +89,7 @@ def _jump_reason(hist: History, th: dict) -> str | None:
     return None
 
 
-def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
+def detect_loss_divergence(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """loss_divergence: a non-finite loss, a loss far above its reference, or a jump."""
     loss, reference = obs.loss, hist.reference_loss
     if loss is None:
@@ -97,22 +99,22 @@ def detect_loss_divergence(obs: Observation, hist: History, th: dict) -> list:
             "loss": loss,
             "reason": "not a finite number (a NaN or an Inf reached the loss)",
         }
-        return [("loss", evidence, math.inf, None, obs.step)]
+        return [Hit("loss", evidence, math.inf, None, obs.step)]
     found = None
     if reference is not None and reference > 0:
         found = _divergence_reason(loss, reference, hist, th)
     if found is not None:
         reason, start = found
         start = max(start, hist.steps[0])
-        return [("loss", {"loss": loss, "reason": reason}, loss, None, start)]
+        return [Hit("loss", {"loss": loss, "reason": reason}, loss, None, start)]
     reason = _jump_reason(hist, th)
     if reason is None:
         return []
     start = hist.steps[-int(th["window"])]
-    return [("loss", {"loss": loss, "reason": reason}, loss, "warning", start)]
+    return [Hit("loss", {"loss": loss, "reason": reason}, loss, "warning", start)]
 
 
-def record_block(hist: History, step: int, loss: float | None, w: int) -> bool:
+def record_block(hist: DetectorMemory, step: int, loss: float | None, w: int) -> bool:
     """Add a loss to its block of `w` steps; return True when a block just completed."""
     if loss is None or not math.isfinite(loss):
         return step % w == w - 1
@@ -133,7 +135,7 @@ def _group(blocks: list) -> tuple[float, float]:
     return mean, math.sqrt(var / n)
 
 
-def _flat_groups(hist: History, th: dict) -> tuple | None:
+def _flat_groups(hist: DetectorMemory, th: dict) -> tuple | None:
     """(before, recent, blocks per group) of the shortest comparison whose noise is small.
 
     Two groups of m blocks of ``plateau_window`` steps, m = 1, 2, 4, ... 16: noisy losses
@@ -152,7 +154,7 @@ def _flat_groups(hist: History, th: dict) -> tuple | None:
     return None
 
 
-def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
+def detect_loss_plateau(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """loss_plateau: no improvement of ``plateau_rtol`` between two groups of steps.
 
     The groups are long enough for the noise of the loss (twice the standard error of
@@ -178,10 +180,10 @@ def detect_loss_plateau(obs: Observation, hist: History, th: dict) -> list:
     evidence = {"rtol": th["plateau_rtol"], "window": m * w, "loss": mean_recent}
     evidence.update(initial=reference, relative=mean_recent / reference)
     start = hist.blocks[-1][0] * w - (2 * m - 1) * w
-    return [("loss", evidence, -improvement, severity, max(start, hist.steps[0]))]
+    return [Hit("loss", evidence, -improvement, severity, max(start, hist.steps[0]))]
 
 
-def detect_ascent(obs: Observation, hist: History, th: dict) -> list:
+def detect_ascent(obs: Observation, hist: DetectorMemory, th: dict) -> list[Hit]:
     """ascent: updates along +gradient in most of the last `ascent_window` update pairs."""
     window, offenders = int(th["ascent_window"]), []
     current = set(hist.previous.names) if hist.previous is not None else set()
@@ -194,4 +196,4 @@ def detect_ascent(obs: Observation, hist: History, th: dict) -> list:
     name, fraction, cosine, start = offenders[0]
     params = ", ".join(o[0] for o in offenders)
     evidence = {"fraction": fraction, "window": window, "cosine": cosine, "params": params}
-    return [(name, evidence, fraction, None, start)]
+    return [Hit(name, evidence, fraction, None, start)]

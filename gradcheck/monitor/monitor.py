@@ -15,17 +15,16 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.causes import link_causes
+from gradcheck.monitor.codes import CODES, detectors_for
 from gradcheck.monitor.derive import collect, derive, record_loss
-from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS, detectors_for
+from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import Derived, DetectorMemory, Observation
 from gradcheck.monitor.scan import ARRAY_ARGS, Scan, all_finite
 from gradcheck.monitor.series import Series
 from gradcheck.monitor.updates import snapshot, updates
 
 # The origin is what matters for these: later sightings (under other names) update it.
-ONE_PER_RUN = ("nan", "inf", "vanishing_gradient", "exploding_gradient", "ascent")
-FIRST_EVIDENCE = ("nan", "inf")  # keep the evidence of the origin, not of the spread
 
 
 class Monitor:
@@ -100,7 +99,7 @@ class Monitor:
         self._names: dict[str, None] = {}  # every array name observed, in order
         self._n_arrays = -1
         self._by_key: dict[tuple, Finding] = {}
-        self._history = History()
+        self._history = DetectorMemory()
         self._series = Series(capacity=max(2 * self.max_points, 2))
         self._first_histograms: dict | None = None
         self._last: tuple[int, dict, dict] | None = None
@@ -147,7 +146,8 @@ class Monitor:
             finite, gradients = (False, 0.0) if self._selects(step) else all_finite(arrays)
             if finite and not loss_bad:  # the common case: the loss and the scan only
                 obs = Observation(step=step, loss=value, level="loss")
-                obs.metrics = {"_grad_total": math.sqrt(gradients) if arrays["gradients"] else None}
+                total = math.sqrt(gradients) if arrays["gradients"] else None
+                obs.derived = Derived(grad_total=total)
                 self._series.append(step, value)
             else:
                 obs = self._detailed(step, value, Scan(arrays, loss_bad=loss_bad))
@@ -196,31 +196,35 @@ class Monitor:
 
     def _detect(self, obs: Observation) -> list[Finding]:
         new = []
-        for detector in detectors_for(obs):
+        for detector in detectors_for(obs.level):
             hits = detector(obs, self._history, self.thresholds)
             if not hits:
                 continue
             code = detector.__name__.removeprefix("detect_")
+            row = CODES[code]
             for name, evidence, score, severity, start in hits:
-                key = (code,) if code in ONE_PER_RUN else (code, name)
+                key = (code,) if row.one_per_run else (code, name)
                 found = self._by_key.get(key)
                 if found is None:
                     found = make_finding(
                         code, name, start, evidence, severity=severity, score=score
                     )
                     found.last_step = found.reported_step = obs.step
+                    self._series.pin(found.step)
+                    self._series.pin(found.last_step)
                     self._by_key[key] = found
                     link_causes(found, self.findings)
                     self.findings.append(found)
                     new.append(found)
                 else:
-                    score = -math.inf if code in FIRST_EVIDENCE else score
+                    score = -math.inf if row.first_evidence else score
+                    self._series.unpin(found.last_step)
+                    self._series.pin(obs.step)
                     update_finding(found, obs.step, evidence, severity=severity, score=score)
         return new
 
     def _record(self, obs: Observation) -> None:
-        public = {k: v for k, v in obs.metrics.items() if not k.startswith("_")}
-        self._series.append(obs.step, obs.loss, public)
+        self._series.append(obs.step, obs.loss, obs.metrics)
         samples = (
             {n: s.sample for n, s in obs.activations.items()},
             {n: s.sample for n, s in obs.gradients.items()},

@@ -1,4 +1,7 @@
-"""One observation's statistics (`Observation`) and what the detectors remember (`History`).
+"""An observation (`Observation`, `Derived`), the detectors' memory and their `Hit` s.
+
+`Observation` holds one step's statistics and `Derived` the detectors' inputs computed from
+them; `DetectorMemory` is what the detectors remember between steps; `Hit` is what they return.
 
 Scan order for NaN / Inf (the first array where one appears names the finding): the
 parameters (forward order: a bad value there came from the previous update), then the
@@ -12,11 +15,38 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradcheck.monitor import stats as st
+
+
+@dataclass
+class Derived:
+    """The detectors' inputs derived from one observation (not part of the stored series).
+
+    Written by `gradcheck.monitor.derive` and `gradcheck.monitor.updates`; read by the
+    detectors (`gradcheck.monitor.detectors`, `explosion`).
+    """
+
+    nonfinite: bool = False  # the scan saw a NaN / Inf somewhere at this step
+    limits: dict[str, dict[str, float]] = field(default_factory=dict)  # kind -> name -> limit
+    tiny: dict[str, float] = field(default_factory=dict)  # name -> underflow threshold
+    alive: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)  # (alive, rows)
+    saturation: dict[str, tuple[float, Any]] = field(default_factory=dict)  # (fraction, bounds)
+    relative_gradient: list[tuple[str, float]] = field(default_factory=list)  # forward order
+    grad_total: float | None = None  # the norm of all gradients (nan if one is not finite)
+
+
+class Hit(NamedTuple):
+    """What a detector returns for one array: the monitor makes or updates a `Finding`."""
+
+    name: str | None  # the layer / parameter / array it is about ("loss" for the loss)
+    evidence: dict  # numbers for the message template (the worst seen is kept)
+    score: float  # how bad: the evidence of the highest score is kept
+    severity: str | None  # None: the code's default severity
+    start: int  # the first step of the streak that made it fire
 
 
 @dataclass
@@ -34,11 +64,12 @@ class Observation:
     pairs: dict[str, str] = field(default_factory=dict)  # activation -> its pre-activation
     kinds: dict[str, str] = field(default_factory=dict)  # activation -> relu / squash / linear
     level: str = "detail"  # "detail" (every statistic) or "loss" (the loss and the scan)
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # the series' values
+    derived: Derived = field(default_factory=Derived)
 
 
 @dataclass
-class History:
+class DetectorMemory:
     """What persists between observations (small: per-unit counters and samples)."""
 
     n: int = 0

@@ -54,15 +54,6 @@ def _squared_norm(array: np.ndarray) -> float:
     return squared_norm(array.reshape(-1))
 
 
-def squared_norms(arrays: list[np.ndarray]) -> tuple[list[float], bool]:
-    """Return each array's squared norm and whether any is not finite.
-
-    Not finite: a NaN / Inf, or a sum that overflowed (the exact path tells them apart).
-    """
-    out = [_squared_norm(array) for array in arrays]
-    return out, not math.isfinite(sum(out))
-
-
 def _large(value: np.ndarray, kind: str, name: str) -> tuple[float, float]:
     """Return a sum and an estimated squared norm of a large array, in one summing pass.
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gradcheck.monitor.observation import History, Observation
+from gradcheck.monitor.observation import DetectorMemory, Observation
 from gradcheck.monitor.scan import as_array
 from gradcheck.monitor.stats import sample_indices
 
@@ -86,7 +86,7 @@ def _sums(before: Snapshot, now: Snapshot) -> dict[str, np.ndarray]:
     return {key: np.add.reduceat(v, now.starts) * now.scale for key, v in products.items()}
 
 
-def _ascent_signs(hist: History, now: Snapshot, sums: dict, step: int, th: dict) -> None:
+def _ascent_signs(hist: DetectorMemory, now: Snapshot, sums: dict, step: int, th: dict) -> None:
     denominator = np.sqrt(sums["dd"] * sums["prev"])
     with np.errstate(all="ignore"):
         cosines = np.where(denominator > 0, sums["dg"] / denominator, np.nan)
@@ -96,7 +96,9 @@ def _ascent_signs(hist: History, now: Snapshot, sums: dict, step: int, th: dict)
             signs.append((step, cosine))
 
 
-def updates(obs: Observation, arrays: Mapping[str, Mapping], hist: History, th: dict, seed: int):
+def updates(
+    obs: Observation, arrays: Mapping[str, Mapping], hist: DetectorMemory, th: dict, seed: int
+):
     """Measure the update that led to `obs` (see the module notes) and keep a snapshot."""
     now = snapshot(arrays, int(th["sample_size"]), seed)
     consecutive = len(hist.steps) > 1 and hist.sampled_step == hist.steps[-2]
@@ -115,11 +117,12 @@ def updates(obs: Observation, arrays: Mapping[str, Mapping], hist: History, th: 
     total = {key: float(v.sum()) for key, v in sums.items()}
     scale = math.sqrt(total["now"] * total["prev"])
     cosine = total["turn"] / scale if scale > 0 and math.isfinite(scale) else math.nan
-    obs.metrics["_grad_cosine"] = cosine
     _record_pair(obs, hist, total, cosine, th)
 
 
-def _record_pair(obs: Observation, hist: History, total: dict, cosine: float, th: dict) -> None:
+def _record_pair(
+    obs: Observation, hist: DetectorMemory, total: dict, cosine: float, th: dict
+) -> None:
     if not total["pp"] > 0 or len(hist.losses) < 2:
         return
     before, after = hist.losses[-2], hist.losses[-1]

@@ -20,7 +20,9 @@ from gradcheck.nn.losses import LOSSES, get_loss, l2_penalty, l2_penalty_grad
 from gradcheck.nn.model import MLP
 from gradcheck.nn.optim import OPTIMIZERS, get_optimizer
 from gradcheck.nn.problem import mlp_problem
-from gradcheck.nn.train import History, train
+from gradcheck.nn.training import TrainingHistory, train
+
+History = TrainingHistory  # the name of version 1
 
 __all__ = [
     "ACTIVATIONS",
@@ -32,6 +34,7 @@ __all__ = [
     "Dataset",
     "Dense",
     "History",
+    "TrainingHistory",
     "get_activation",
     "get_initializer",
     "get_loss",

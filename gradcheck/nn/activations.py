@@ -28,7 +28,7 @@ Array = np.ndarray
 
 
 @dataclass(frozen=True, repr=False)
-class Activation:
+class ActivationFunction:
     """An activation: ``f(z)``, its derivative ``df(z)`` and optionally a non-diagonal VJP.
 
     Attributes
@@ -62,7 +62,7 @@ class Activation:
 
     def __repr__(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in self.options.items())
-        return f"Activation({self.name!r}{extra})"
+        return f"ActivationFunction({self.name!r}{extra})"
 
 
 def _sigmoid(z: Array) -> Array:
@@ -91,8 +91,8 @@ def _softmax_vjp(z: Array, a: Array, g: Array) -> Array:
     return a * (g - np.sum(g * a, axis=-1, keepdims=True))
 
 
-def _leaky_relu(alpha: float) -> Activation:
-    return Activation(
+def _leaky_relu(alpha: float) -> ActivationFunction:
+    return ActivationFunction(
         "leaky_relu",
         f=lambda z: np.where(z > 0, z, alpha * z).astype(z.dtype, copy=False),
         df=lambda z: np.where(z > 0, 1.0, alpha).astype(z.dtype, copy=False),  # at 0: alpha
@@ -101,31 +101,33 @@ def _leaky_relu(alpha: float) -> Activation:
 
 
 _TABLE = (
-    Activation("identity", f=lambda z: z, df=lambda z: np.ones_like(z)),
-    Activation("sigmoid", f=_sigmoid, df=_dsigmoid),
-    Activation("tanh", f=np.tanh, df=lambda z: 1 - np.tanh(z) ** 2),
-    Activation("relu", f=lambda z: np.maximum(z, 0), df=lambda z: (z > 0).astype(z.dtype)),
+    ActivationFunction("identity", f=lambda z: z, df=lambda z: np.ones_like(z)),
+    ActivationFunction("sigmoid", f=_sigmoid, df=_dsigmoid),
+    ActivationFunction("tanh", f=np.tanh, df=lambda z: 1 - np.tanh(z) ** 2),
+    ActivationFunction("relu", f=lambda z: np.maximum(z, 0), df=lambda z: (z > 0).astype(z.dtype)),
     _leaky_relu(0.01),
-    Activation("softplus", f=lambda z: np.logaddexp(0, z), df=_sigmoid),
-    Activation("softmax", f=_softmax, df=_dsoftmax_diagonal, vjp=_softmax_vjp),
+    ActivationFunction("softplus", f=lambda z: np.logaddexp(0, z), df=_sigmoid),
+    ActivationFunction("softmax", f=_softmax, df=_dsoftmax_diagonal, vjp=_softmax_vjp),
 )
 
-ACTIVATIONS: dict[str, Activation] = {act.name: act for act in _TABLE}
+ACTIVATIONS: dict[str, ActivationFunction] = {act.name: act for act in _TABLE}
 
 
-def get_activation(name: str | Activation, *, alpha: float | None = None) -> Activation:
+def get_activation(
+    name: str | ActivationFunction, *, alpha: float | None = None
+) -> ActivationFunction:
     """Return the activation called `name`, with `alpha` for leaky_relu.
 
     Parameters
     ----------
-    name : str or Activation
-        One of ``ACTIVATIONS`` (an :class:`Activation` is returned unchanged).
+    name : str or ActivationFunction
+        One of ``ACTIVATIONS`` (an :class:`ActivationFunction` is returned unchanged).
     alpha : float or None
         Slope of leaky_relu for ``z < 0`` (default 0.01). Only valid for leaky_relu.
 
     Returns
     -------
-    Activation
+    ActivationFunction
 
     Examples
     --------
@@ -134,7 +136,7 @@ def get_activation(name: str | Activation, *, alpha: float | None = None) -> Act
     >>> act.f(np.array([-2.0, 3.0]))
     array([-0.2,  3. ])
     """
-    if isinstance(name, Activation):
+    if isinstance(name, ActivationFunction):
         return name
     check_choice("activation", name, ACTIVATIONS)
     if alpha is None:

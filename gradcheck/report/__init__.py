@@ -8,16 +8,17 @@ the suffix picks the format::
                                     config={"lr": 0.1, "seed": 0}, title="My run")
     save_report(report, "out/report.html")   # or .md (+ PNGs) or .json
 
-Renderers are pure functions of ``RunReport.to_dict()``, so a saved ``.json`` re-renders
-with ``gradcheck report run.json -o run.html``. matplotlib (the ``plots`` extra) is needed
-only for the plots.
+`as_report` is the one way in: it takes a report, a result object, a dict or the path of a
+saved ``.json``. Renderers are pure functions of ``RunReport.to_dict()``, so a saved
+``.json`` re-renders with ``gradcheck report run.json -o run.html``. matplotlib (the
+``plots`` extra) is needed only for the plots.
 """
 
 from gradcheck.report.html import render_html
 from gradcheck.report.markdown import render_markdown
-from gradcheck.report.model import SCHEMA_VERSION, RunReport, environment
+from gradcheck.report.model import RunReport, as_report, environment
 from gradcheck.report.save import save_check_report, save_monitor_report, save_report
-from gradcheck.report.schema import SCHEMA, ReportSchemaError, validate
+from gradcheck.report.schema import SCHEMA, SCHEMA_VERSION, ReportSchemaError, validate
 from gradcheck.report.serialize import dumps, load_json, loads, save_json
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ReportSchemaError",
     "RunReport",
+    "as_report",
     "dumps",
     "environment",
     "load_json",

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gradcheck._vocab import WORST_FIRST
+
 NONFINITE_TEXT = {"nan": "NaN", "inf": "Inf", "-inf": "-Inf"}
-SEVERITIES = ("error", "warning", "info")
+SEVERITIES = WORST_FIRST  # the order reports list findings in
 MISSING = "—"
 
 

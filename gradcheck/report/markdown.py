@@ -10,19 +10,17 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from gradcheck.report._content import (
+from gradcheck.report._format import verdict
+from gradcheck.report.model import DEFAULT_TITLE, as_run_data
+from gradcheck.report.plots import plot_jobs
+from gradcheck.report.sections import (
+    SECTIONS,
     Heading,
     Image,
     Items,
     Table,
     Text,
-    checks_blocks,
-    context_blocks,
-    findings_blocks,
 )
-from gradcheck.report._format import verdict
-from gradcheck.report.model import DEFAULT_TITLE, as_run_data
-from gradcheck.report.plots import plot_jobs
 
 NOT_WRITTEN = 'not drawn here: save with `save_report(report, "report.md")` to write the PNGs.'
 BADGES = {"pass": "🟢 PASS", "warn": "🟠 WARN", "fail": "🔴 FAIL", "empty": "⚪ EMPTY"}
@@ -80,9 +78,12 @@ def render_markdown(
     data = as_run_data(data)
     lines = [f"# {md_escape(data.get('title') or DEFAULT_TITLE)}", ""]
     lines += _verdict_lines(verdict(data))
-    blocks = findings_blocks(data.get("monitor")) + checks_blocks(data.get("checks") or [])
-    blocks += _plot_blocks(data, plot_files or {}, plot_notes or {})
-    blocks += context_blocks(data)
+    blocks = []
+    for section in SECTIONS:
+        if section.blocks is None:
+            blocks += _plot_blocks(data, plot_files or {}, plot_notes or {})
+        else:
+            blocks += section.blocks(data)
     for block in blocks:
         lines += _render_block(block)
     return "\n".join(lines).rstrip() + "\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ from importlib import metadata
 from typing import Any
 
 from gradcheck._jsonsafe import parse_float, to_jsonable
+from gradcheck._thin import positions, run_edges, thin_indices
 from gradcheck.errors import InvalidTypeError
 from gradcheck.report._format import fmt_num
+from gradcheck.report._read import read_json
+from gradcheck.report.schema import SCHEMA_VERSION, ReportSchemaError, validate
 
-SCHEMA_VERSION = "1.0"
 CHECK_KINDS = ("gradient_check", "layer_check")
 DEFAULT_TITLE = "gradcheck report"
 MAX_SERIES_POINTS = 1000
@@ -83,8 +86,6 @@ class RunReport:
         ReportSchemaError
             When `data` does not follow the schema; ``.problems`` lists every problem.
         """
-        from gradcheck.report.schema import ReportSchemaError, validate
-
         data = as_run_dict(data)
         problems = validate(data)
         if problems:
@@ -220,7 +221,7 @@ def _epoch_line(record: dict) -> str:
 
 
 def history_run(history: dict) -> RunReport:
-    """Return a report of a training history (``History.to_dict()``, the demo's training.json).
+    """Return a report of a training history (``TrainingHistory.to_dict()``, training.json).
 
     Examples
     --------
@@ -240,9 +241,29 @@ def history_run(history: dict) -> RunReport:
 
 
 def as_report(obj: Any) -> RunReport:
-    """Return a :class:`RunReport` from a report, a dict of any kind, or result object(s)."""
+    """Return the :class:`RunReport` of a live object or a saved file: the one way in.
+
+    Parameters
+    ----------
+    obj : RunReport, dict, result object(s), str or Path
+        A report; a ``run`` dict or a bare check / monitor / history dict (validated); a
+        ``GradientReport``, ``LayerCheckResult`` or ``Monitor`` (or a list of them); or the
+        path of a run saved as ``.json`` (read and validated).
+
+    Raises
+    ------
+    ReportSchemaError
+        When a dict or a file does not follow the schema.
+
+    Examples
+    --------
+    >>> as_report({"kind": "gradient_check", "passed": True}).checks[0]["passed"]
+    True
+    """
     if isinstance(obj, RunReport):
         return obj
+    if isinstance(obj, str | os.PathLike):
+        return RunReport.from_dict(read_json(obj))
     if isinstance(obj, dict):
         return RunReport.from_dict(obj)
     if isinstance(obj, list | tuple):
@@ -278,14 +299,18 @@ def as_run_data(obj: Any) -> dict:
 def thin_monitor(monitor: dict, max_points: int = MAX_SERIES_POINTS) -> tuple[dict, str | None]:
     """Return (monitor dict with its series thinned to about `max_points` steps, a note or None).
 
-    Kept: evenly spaced steps, the last step, and the first and last step of every run of
-    non-finite values of the loss or any metric. Values are rounded to 6 significant digits.
+    Kept (`gradcheck._thin.thin_indices`): evenly spaced steps, the last step, the first and
+    last step of every run of non-finite values of the loss or any metric, and the first and
+    last step of every finding. Values are rounded to 6 significant digits.
     """
     series = monitor.get("series") or {}
     steps = series.get("step") or []
     if len(steps) <= max_points:
         return monitor, None
-    keep = thin_indices(len(steps), max_points, _nonfinite_positions(series))
+    findings = [f for f in monitor.get("findings") or [] if isinstance(f, dict)]
+    wanted = [f.get(key) for f in findings for key in ("step", "last_step")]
+    pinned = _nonfinite_positions(series) | positions(steps, wanted)
+    keep = thin_indices(len(steps), max_points, pinned)
     thinned = dict(series, step=[steps[i] for i in keep])
     if isinstance(series.get("loss"), list):
         thinned["loss"] = _pick_round(series["loss"], keep)
@@ -302,29 +327,11 @@ def thin_monitor(monitor: dict, max_points: int = MAX_SERIES_POINTS) -> tuple[di
     return dict(monitor, series=thinned), note
 
 
-def thin_indices(n: int, max_points: int, must_keep: set[int] = frozenset()) -> list[int]:
-    """Return sorted indices: about `max_points` spread over ``range(n)``, the last, `must_keep`."""
-    stride = max(1, math.ceil(n / max(1, max_points)))
-    keep = set(range(0, n, stride)) | {n - 1} | {i for i in must_keep if 0 <= i < n}
-    return sorted(keep)
-
-
 def _nonfinite_positions(series: dict) -> set[int]:
     columns = [series.get("loss") or []]
     for by_name in (series.get("metrics") or {}).values():
         columns.extend(by_name.values())
-    return {i for column in columns for i in _run_edges([isinstance(v, str) for v in column])}
-
-
-def _run_edges(flags: list[bool]) -> set[int]:
-    """Return the first and last index of every run of True in `flags`."""
-    edges = set()
-    for i, flag in enumerate(flags):
-        if flag and (i == 0 or not flags[i - 1]):
-            edges.add(i)
-        if flag and (i == len(flags) - 1 or not flags[i + 1]):
-            edges.add(i)
-    return edges
+    return {i for column in columns for i in run_edges([isinstance(v, str) for v in column])}
 
 
 def _pick_round(values: list, keep: list[int]) -> list:

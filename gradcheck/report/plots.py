@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gradcheck._thin import thin_indices
 from gradcheck.report._format import check_title
 from gradcheck.report.model import series_values
 
@@ -77,8 +78,7 @@ def downsample(steps: list, values: list, max_points: int = MAX_POINTS) -> dict:
         ("-inf", lambda v: v < -OFF_SCALE),
     ):
         marks = [s for s, v in pairs if test(v)]
-        stride = max(1, math.ceil(len(marks) / max(1, max_points // 4)))
-        out[label] = marks[::stride] + ([marks[-1]] if marks and (len(marks) - 1) % stride else [])
+        out[label] = [marks[i] for i in thin_indices(len(marks), max_points // 4)]
     return out
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.report._validator import check
-from gradcheck.report.model import SCHEMA_VERSION
+
+SCHEMA_VERSION = "1.0"
 
 
 def _ref(name: str) -> dict:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gradcheck._table import padded_lines
+from gradcheck._vocab import SEVERITIES
 from gradcheck.errors import (
     GradientMismatch,
     InvalidArgumentError,
     InvalidTypeError,
     StabilityAssertion,
 )
-
-SEVERITIES = ("info", "warning", "error")
 
 
 def assert_layers(layers: Sequence[Any], x: Any, **kwargs: Any) -> Any:
@@ -148,11 +148,7 @@ def _validate_allow(allow: Iterable[str]) -> frozenset[str]:
 def _stability_message(bad: list, allowed: frozenset[str]) -> str:
     rows = [("code", "severity", "name", "steps", "count", "message")]
     rows += [_finding_row(f) for f in bad]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    lines = [
-        "  ".join([*(c.ljust(w) for c, w in zip(row[:5], widths, strict=True)), row[5]])
-        for row in rows
-    ]
+    lines = padded_lines(rows, free_last=True)
     tips = [f"- {f.code} at {f.name or '-'}: {f.suggestion}" for f in bad if f.suggestion]
     head = (
         f"training is not stable: {len(bad)} finding(s) not allowed "
@@ -162,8 +158,9 @@ def _stability_message(bad: list, allowed: frozenset[str]) -> str:
 
 
 def _finding_row(finding: Any) -> tuple[str, ...]:
-    first, last = finding.step, getattr(finding, "last_step", finding.step)
-    steps = str(first) if last in (None, first) else f"{first}-{last}"
-    count = getattr(finding, "count", 1)
-    name = finding.name or "-"
-    return (finding.code, finding.severity, name, steps, str(count), finding.message)
+    from gradcheck.monitor.findings import finding_row  # numpy: only when a run is judged
+
+    f = finding_row(finding)
+    steps = str(f.first) if f.last in (None, f.first) else f"{f.first}-{f.last}"
+    count = 1 if f.count is None else f.count
+    return (f.code, f.severity, f.name or "-", steps, str(count), f.message)

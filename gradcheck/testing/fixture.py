@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from gradcheck._vocab import CHECK_MODES
 from gradcheck.errors import GradientMismatch, InvalidArgumentError
 from gradcheck.testing.assertions import layers_failure_text
 
-MODES = ("full", "sample", "directional")
+MODES = CHECK_MODES
 DEFAULT_SAMPLE = 16  # entries per parameter checked in "sample" mode
 DEFAULT_DIRECTIONS = 4  # random directions per parameter in "directional" mode
 # Settings a marker or a ``check(...)`` call may override: name -> (accepted types, what).

@@ -10,7 +10,7 @@ from gradcheck.monitor import DETECTORS, FINDINGS, THRESHOLDS, every, logarithmi
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.findings import make_finding, update_finding
 from gradcheck.monitor.layout import forward_order
-from gradcheck.monitor.scan import squared_norms
+from gradcheck.monitor.scan import ARRAY_ARGS, Scan
 
 CODES = [
     "nan",
@@ -153,8 +153,10 @@ def test_summarize_uses_the_scanned_squared_norm():
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal((40, 60)), rng.standard_normal(5000), np.zeros((0, 3))]
     arrays += [rng.standard_normal(20).astype(np.float32), np.maximum(rng.standard_normal(9), 0)]
-    sumsq, bad = squared_norms(arrays)
-    assert not bad
+    named = {f"a{i}": a for i, a in enumerate(arrays)}
+    scan = Scan({**dict.fromkeys(ARRAY_ARGS, {}), "params": named})
+    assert not scan.bad
+    sumsq = scan.sumsq
     for a, sq in zip(arrays, sumsq, strict=True):
         got = st.summarize(a, sq, limit=10.0, seed=0, k=256, tiny=1e-30)
         want = st.summarize(a, limit=10.0, seed=0, k=256, tiny=1e-30)

@@ -6,7 +6,7 @@ import pytest
 
 from gradcheck.monitor import Monitor
 
-nn_train = pytest.importorskip("gradcheck.nn.train")
+nn_train = pytest.importorskip("gradcheck.nn.training")
 nn_model = pytest.importorskip("gradcheck.nn.model")
 nn_data = pytest.importorskip("gradcheck.nn.data")
 pytest.importorskip("sklearn")

@@ -65,6 +65,7 @@ def test_bad_flags_exit_2_and_name_the_flag(capsys, flags, fragments):
         assert fragment in err
 
 
+@pytest.mark.slow  # the whole demo: a third of the suite's time
 def test_demo_trains_on_digits_and_writes_the_folder(tmp_path, capsys):
     out = tmp_path / "report" / "nested"
     assert main(["demo", "--out", str(out), "--no-progress"]) == 0

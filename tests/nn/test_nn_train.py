@@ -9,7 +9,7 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.nn.data import make_blobs, make_regression, make_spirals
 from gradcheck.nn.model import MLP
 from gradcheck.nn.problem import mlp_problem
-from gradcheck.nn.train import accuracy, train
+from gradcheck.nn.training import accuracy, train
 
 
 class Recorder:

@@ -16,7 +16,7 @@ def diverging_monitor():
     """The reported run: `gradcheck train --dataset blobs --optimizer sgd --lr 30 --monitor`."""
     from gradcheck.nn.data import make_blobs
     from gradcheck.nn.model import MLP
-    from gradcheck.nn.train import train
+    from gradcheck.nn.training import train
 
     mon = Monitor()
     train(

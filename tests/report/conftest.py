@@ -3,6 +3,7 @@
 They let the reporting layer be tested without the checker, layer-check and monitor code.
 """
 
+import copy
 import math
 
 import numpy as np
@@ -306,18 +307,26 @@ def monitor_dict():
     return make_monitor()
 
 
-@pytest.fixture
-def run_report(passing_check, failing_check, layer_check, monitor_dict):
+@pytest.fixture(scope="session")
+def shared_run_report(monitor_dict):
+    """The fixture run, built once per session (tests get a deep copy: `run_report`)."""
     from gradcheck.report import RunReport
 
+    passing = make_gradient_check(True, title="MLP gradient check")
+    failing = make_gradient_check(False, title="Broken MLP gradient check")
     return RunReport.from_objects(
-        checks=[passing_check, failing_check, layer_check],
+        checks=[passing, failing, make_layer_check()],
         monitor=monitor_dict,
         config={"sizes": [64, 32, 10], "lr": 0.1, "seed": 0, "dtype": "float64"},
         title="Digits MLP",
         notes=["fixture run"],
         max_points=5000,
     )
+
+
+@pytest.fixture
+def run_report(shared_run_report):
+    return copy.deepcopy(shared_run_report)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from gradcheck.report.plots import Plot
 EVIL = "<script>alert('x')</script> & \"q\""
 
 
+@pytest.mark.slow  # draws every plot of a 3000-step run
 def test_every_section_and_plot_is_present(drawn):
     plots, data = drawn
     page = render_html(data, plots=plots)

@@ -38,6 +38,7 @@ def runs(tmp_path_factory):
     return {bug: _run(root / str(bug), bug) for bug in (False, True)}
 
 
+@pytest.mark.slow  # two pytest runs of the example project
 def test_example_passes_as_shipped(runs):
     result = runs[False]
     assert result.returncode == 0, result.stdout[-3000:]
@@ -45,6 +46,7 @@ def test_example_passes_as_shipped(runs):
     assert "gradcheck: 2 checks, " in result.stdout and " 0 failed (seed=0" in result.stdout
 
 
+@pytest.mark.slow
 def test_example_fails_with_the_documented_message_when_the_bug_is_planted(runs):
     result = runs[True]
     assert result.returncode == 1, result.stdout[-3000:]

@@ -176,6 +176,6 @@ def test_layer_stacks_shrink_to_one_small_layer_and_seed_zero():
     layers = find(gs.layer_stacks(), lambda stack: len(stack) >= 3, settings=MINIMAL)
     assert [repr(layer) for layer in layers] == [
         "Dense(1, 1, name='dense1', dtype=float64)",
-        "Activation(Activation('identity'), name='identity1')",
+        "Activation(ActivationFunction('identity'), name='identity1')",
         "Dense(1, 1, name='dense2', dtype=float64)",
     ]

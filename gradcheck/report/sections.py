@@ -1,15 +1,19 @@
-"""The report's content as renderer-neutral blocks (headings, texts, tables, lists).
+"""The report's sections as renderer-neutral blocks (headings, texts, tables, lists).
 
-Markdown and HTML render the same blocks, so both show the same tables. Cells are plain,
+`SECTIONS` lists the report's sections in order: adding a section is one row there (its
+anchor, its navigation label, the function building its blocks from the run dict). Markdown
+and HTML render the same blocks, so both show the same tables. Cells are plain,
 unescaped strings; a newline inside a cell is a line break.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from gradcheck.monitor.findings import finding_row
 from gradcheck.report._format import (
     MISSING,
     check_title,
@@ -85,15 +89,15 @@ def findings_blocks(monitor: dict | None) -> list:
 
 
 def _finding_row(finding: dict) -> list[str]:
-    message = str(finding.get("message") or "")
-    evidence = fmt_evidence(finding.get("evidence"))
+    row = finding_row(finding)
+    message, evidence = str(row.message or ""), fmt_evidence(row.evidence)
     return [
-        str(finding.get("severity") or MISSING),
-        str(finding.get("code") or MISSING),
+        str(row.severity or MISSING),
+        str(row.code or MISSING),
         fmt_steps(finding),
-        str(finding.get("name") or MISSING),
+        str(row.name or MISSING),
         f"{message}\n{evidence}" if evidence else message,
-        str(finding.get("suggestion") or ""),
+        str(row.suggestion or ""),
     ]
 
 
@@ -304,3 +308,27 @@ def _plain_value(value: Any) -> str:
 
 def _status(passed: Any) -> str:
     return {True: "pass", False: "fail"}.get(passed, "")
+
+
+def _findings_section(data: dict) -> list:
+    return findings_blocks(data.get("monitor"))
+
+
+def _checks_section(data: dict) -> list:
+    return checks_blocks(data.get("checks") or [])
+
+
+class Section(NamedTuple):
+    """One section of the report, in `SECTIONS` order."""
+
+    anchor: str  # the HTML id (and the navigation link's target)
+    label: str  # the navigation label
+    blocks: Callable[[dict], list] | None  # run dict -> blocks; None: the renderer's plots
+
+
+SECTIONS = (
+    Section("findings", "Findings", _findings_section),
+    Section("checks", "Gradient checks", _checks_section),
+    Section("plots", "Plots", None),
+    Section("environment", "Environment", context_blocks),
+)

@@ -16,6 +16,7 @@ import numpy as np
 
 from gradcheck._jsonsafe import json_float
 from gradcheck._progress import Progress
+from gradcheck._table import padded_lines
 from gradcheck._validate import check_positive, check_type
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.nn.data import Dataset
@@ -39,7 +40,7 @@ TABLES = {
 
 
 @dataclass
-class History:
+class TrainingHistory:
     """Per-epoch results of :func:`train`.
 
     ``epochs`` is a list of dicts with ``epoch`` (1-based), ``train_loss`` (mean minibatch
@@ -65,11 +66,9 @@ class History:
 
     def __str__(self) -> str:
         keys = TABLES[self.task]
-        lines = ["  ".join(COLUMNS[key][0] for key in keys)]
-        for record in self.epochs:
-            cells = [_cell(key, record[key]) for key in keys]
-            lines.append("  ".join(cells))
-        return "\n".join(lines)
+        rows = [[COLUMNS[key][0] for key in keys]]
+        rows += [[_cell(key, record[key]) for key in keys] for record in self.epochs]
+        return "\n".join(padded_lines(rows, right=True))
 
     def to_dict(self) -> dict:
         """Return a JSON-safe dict."""
@@ -84,8 +83,7 @@ class History:
 
 
 def _cell(key: str, value) -> str:
-    header, fmt = COLUMNS[key]
-    return fmt.format(value).rjust(len(header)) if np.isfinite(value) else "nan".rjust(len(header))
+    return COLUMNS[key][1].format(value) if np.isfinite(value) else "nan"
 
 
 def _json(value):
@@ -105,8 +103,8 @@ def train(
     l2: float = 0.0,
     observer=None,
     progress: bool = True,
-) -> History:
-    """Train `model` on `data` with minibatches; return the per-epoch :class:`History`.
+) -> TrainingHistory:
+    """Train `model` on `data` with minibatches; return the per-epoch :class:`TrainingHistory`.
 
     Parameters
     ----------
@@ -134,7 +132,7 @@ def train(
 
     Returns
     -------
-    History
+    TrainingHistory
 
     Examples
     --------
@@ -149,7 +147,7 @@ def train(
         model, data, loss, optimizer, lr, epochs, batch_size, l2, observer
     )
     x_train, y_train, x_test, y_test = arrays
-    history = History("classification" if data.n_classes else "regression", data.name)
+    history = TrainingHistory("classification" if data.n_classes else "regression", data.name)
     rng = np.random.default_rng(seed)
     n_batches = -(-len(x_train) // batch_size)
     with Progress(epochs * n_batches, "training", enabled=None if progress else False) as bar:

@@ -1,0 +1,18 @@
+"""Each vocabulary is stated once; the few copies that must stay import-free agree with it."""
+
+from gradcheck import _vocab
+from gradcheck.monitor import findings
+from gradcheck.report import _format
+from gradcheck.testing import assertions, fixture, plugin
+
+
+def test_severities_come_from_one_place():
+    assert findings.SEVERITIES is _vocab.SEVERITIES is assertions.SEVERITIES
+    assert _format.SEVERITIES == tuple(reversed(_vocab.SEVERITIES))
+
+
+def test_the_plugin_copies_agree_with_the_fixture_and_the_vocabulary():
+    # plugin.py is loaded by every pytest run of anyone who installed gradcheck: it imports
+    # nothing of gradcheck at import time, so it keeps literal copies; they must agree.
+    assert plugin.MODES == fixture.MODES == _vocab.CHECK_MODES
+    assert set(plugin.MARKER_KEYWORDS) == set(fixture.OVERRIDABLE)
