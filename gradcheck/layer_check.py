@@ -19,6 +19,7 @@ from gradcheck import batch_independence as bi
 from gradcheck import layer_diagnose as ld
 from gradcheck import norm_diagnose as nd
 from gradcheck.check import check_gradient
+from gradcheck.checking.parallel import PARALLEL_ERRORS
 from gradcheck.diagnose import Diagnosis
 from gradcheck.errors import GradcheckError, NondeterministicError
 from gradcheck.layer_contract import LayerBroken, LayerRunner, broken, check_params
@@ -131,7 +132,7 @@ def _run_checks(state: _Run, options: dict) -> dict[str, GradientReport | None]:
             checks[key] = check(state, options)
             if state.run.fault is not None:  # swallowed by the checker: not the layer's fault
                 raise state.run.fault
-        except LayerBroken:
+        except (LayerBroken, *PARALLEL_ERRORS):  # the machinery's failures, not the layer's
             raise
         except NondeterministicError as exc:
             message = f"{state.run.label('forward')}: {exc}"

@@ -28,12 +28,18 @@ from typing import Any
 import numpy as np
 
 from gradcheck.checking.executors import backend
-from gradcheck.checking.parallel_send import payload_bytes
+from gradcheck.checking.parallel_send import UnpicklableLossError, payload_bytes
 from gradcheck.checking.parallel_worker import run_chunk
 from gradcheck.errors import GradcheckError, InvalidArgumentError
 from gradcheck.numeric.differences import entry_values, support_values
 
-__all__ = ["WorkerLostError", "parallel_session"]
+__all__ = [
+    "PARALLEL_ERRORS",
+    "UnpicklableLossError",
+    "WorkerLostError",
+    "check_executor",
+    "parallel_session",
+]
 
 #: Largest share of a chunk's time its task overhead may take.
 OVERHEAD_SHARE = 0.05
@@ -51,6 +57,17 @@ STALL_FACTOR = 50.0
 
 class WorkerLostError(GradcheckError, RuntimeError):
     """A worker died (twice for the same chunk) or stopped answering during a check."""
+
+
+#: Failures of the parallel machinery: a layer check lets them through (not the layer's).
+PARALLEL_ERRORS = (WorkerLostError, UnpicklableLossError)
+
+
+def check_executor(executor: Any) -> Any:
+    """Return `executor` if a check can run on it (None too); else raise a named error."""
+    if executor is not None:
+        backend(executor)
+    return executor
 
 
 @contextlib.contextmanager

@@ -120,4 +120,6 @@ def worker_program(spec: ProgramSpec) -> Any:
         options = {"timeout": spec.timeout, "window": spec.window, "echo_stderr": False}
         program = Program(list(spec.argv), params=spec.params, **options)
         _PROGRAMS[key] = program
+    # the shipped arrays, shared (one pickle) with the shipped layers' live `params`
+    program.params = spec.params
     return program
