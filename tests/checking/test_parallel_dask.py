@@ -26,9 +26,12 @@ pytestmark = [pytest.mark.usefixtures("ship_everything"), pytest.mark.slow]
 @pytest.fixture(scope="session")
 def client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
         dashboard_address=None,
-    )  # fmt: skip
+    )
     with cluster, distributed.Client(cluster) as dask_client:
         yield dask_client
 
