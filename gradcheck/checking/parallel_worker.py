@@ -25,9 +25,9 @@ import numpy as np
 from gradcheck import tree as tr
 from gradcheck.numeric.differences import Evaluator, entry_values
 
-#: Shipments a worker process keeps, over its threads (a check ships one per evaluator;
-#: the oldest are dropped). Each thread has its own copy: threads must not share one.
-KEPT = 16
+#: Shipments a worker process keeps (a check ships one per evaluator; the copies of older
+#: ones are dropped). Each thread has its own copy: threads must not share one.
+KEPT = 2
 _STATES: OrderedDict = OrderedDict()  # (key, thread id) -> _State
 _PROGRAMS: dict = {}  # (argv, timeout, window, thread id) -> Program
 _LOCK = threading.Lock()
@@ -63,17 +63,23 @@ def _state(payload: Payload) -> _State:
         state = _State(Evaluator(loss, copy), copy)
         with _LOCK:
             _STATES[where] = state
-            while len(_STATES) > KEPT:
-                _STATES.popitem(last=False)
+            keys = list(dict.fromkeys(key for key, _ in _STATES))
+            for old in keys[: max(len(keys) - KEPT, 0)]:
+                forget_locked(old)
     return state
 
 
 def forget(key: str) -> int:
     """Drop the copies of shipment `key` this process kept (the end of a check); return how many."""
     with _LOCK:
-        gone = [where for where in _STATES if where[0] == key]
-        for where in gone:
-            del _STATES[where]
+        return forget_locked(key)
+
+
+def forget_locked(key: str) -> int:
+    """:func:`forget`, with the lock already held."""
+    gone = [where for where in _STATES if where[0] == key]
+    for where in gone:
+        del _STATES[where]
     return len(gone)
 
 
