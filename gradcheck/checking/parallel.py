@@ -30,7 +30,7 @@ import numpy as np
 from gradcheck.checking.executors import backend
 from gradcheck.checking.parallel_send import UnpicklableLossError, payload_bytes
 from gradcheck.checking.parallel_worker import run_chunk
-from gradcheck.errors import GradcheckError, InvalidArgumentError
+from gradcheck.errors import GradcheckError, InvalidArgumentError, at_path
 from gradcheck.numeric.differences import entry_values, support_values
 
 __all__ = [
@@ -275,9 +275,9 @@ class _Chunks:
 
     def _lost(self, span, what: str, exc: BaseException | None) -> WorkerLostError:
         where = (
-            f"entries {self.indices[span[0]]}..{self.indices[span[1] - 1]} of `{self.path}`"
+            f"entries {self.indices[span[0]]}..{self.indices[span[1] - 1]} of {at_path(self.path)}"
             if span is not None
-            else f"`{self.path}` (within {self.stall:.0f} s)"
+            else f"{at_path(self.path)} (within {self.stall:.0f} s)"
         )
         cause = f" ({type(exc).__name__}: {exc})" if exc is not None else ""
         return WorkerLostError(
