@@ -30,6 +30,7 @@ from gradcheck.nn.model import MLP  # noqa: E402
 from gradcheck.nn.problem import mlp_problem  # noqa: E402
 
 SIZES = (1e6, 1e7, 1e8)
+WORKERS_RUN = 2  # --workers
 WORKERS = (16, 64, 256)
 
 
@@ -75,13 +76,31 @@ class ChunkClock:
         par._Chunks.run = self.original
 
 
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's children (pool workers, Dask nannies)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:  # a process that just ended
+            continue
+        total += times.user + times.system
+    return total
+
+
 def timed_check(p: dict, executor=None):
     with ChunkClock() as clock:
+        own, children = time.process_time(), children_cpu()
         start = time.perf_counter()
         report = gradcheck.check_gradient(
             p["loss"], p["grad"], p["params"], progress=False, executor=executor
         )
         wall = time.perf_counter() - start
+        clock.own_cpu = time.process_time() - own
+        clock.children_cpu = children_cpu() - children
+        clock.cpu = clock.own_cpu + clock.children_cpu
     return report, wall, clock
 
 
@@ -114,6 +133,8 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=1066)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    global WORKERS_RUN
+    WORKERS_RUN = args.workers
     import distributed
 
     p = problem(args.hidden)
@@ -121,8 +142,8 @@ def main() -> None:
     cost = evaluation_cost(p)
     print(f"P = {size} parameters; one evaluation {cost * 1e6:.1f} us (BLAS on one thread)")
     print(f"load before: {os.getloadavg()}")
-    serial, t_serial, _ = timed_check(p)
-    rows = [("serial", serial, t_serial, None, None)]
+    serial, t_serial, serial_clock = timed_check(p)
+    rows = [("serial", serial, t_serial, serial_clock, None)]
     with cf.ProcessPoolExecutor(args.workers) as pool:
         pool_overhead = task_overhead(pool.submit, lambda fs: [f.result() for f in fs])
         report, wall, clock = timed_check(p, pool)
@@ -144,23 +165,30 @@ def main() -> None:
 
 
 def _table(rows, size) -> None:
-    serial = rows[0][1]
-    t_serial = rows[0][2]
+    serial, t_serial, serial_cpu = rows[0][1], rows[0][2], rows[0][3].cpu
     print(
         f"\n{'run':28} {'wall s':>8} {'eval/s':>10} {'speedup':>8} {'tasks':>6} "
-        f"{'outside chunks':>15} {'task overhead':>14}  identical"
+        f"{'outside chunks':>15} {'task overhead':>14} {'CPU s':>7} {'idle est.':>9}  identical"
     )
     for name, report, wall, clock, overhead in rows:
         same = report.to_dict() == serial.to_dict() and str(report) == str(serial)
-        outside = f"{wall - clock.seconds:.2f} s" if clock else "-"
-        tasks = str(clock.tasks) if clock else "-"
-        over = f"{overhead * 1e3:.2f} ms" if overhead is not None else "-"
+        shipped = overhead is not None
+        outside = f"{wall - clock.seconds:.2f} s" if shipped else "-"
+        tasks = str(clock.tasks) if shipped else "-"
+        over = f"{overhead * 1e3:.2f} ms" if shipped else "-"
+        # on idle cores: this process's CPU runs alone, the workers' CPU is divided by W
+        idle = serial_cpu / (clock.own_cpu + clock.children_cpu / WORKERS_RUN)
         print(
             f"{name:28} {wall:8.2f} {report.n_evaluations / wall:10.0f} "
-            f"{t_serial / wall:7.2f}x {tasks:>6} {outside:>15} {over:>14}  {same}"
+            f"{t_serial / wall:7.2f}x {tasks:>6} {outside:>15} {over:>14} {clock.cpu:7.1f} "
+            f"{idle:8.2f}x  {same}"
         )
         assert same, f"{name}: the report differs from the serial one"
     print(f"(P = {size}, {serial.n_evaluations} evaluations per check, verdict {serial.status})")
+    print(
+        "CPU s: CPU seconds of this process and its children during the check; idle est.: "
+        "serial CPU / (CPU here + workers' CPU / workers), the speedup on idle cores"
+    )
 
 
 def _predictions(cost, rows, size) -> None:
