@@ -21,6 +21,7 @@ from gradcheck._progress import Progress
 from gradcheck.checking.gradient_preflight import Setup, prepare, recheck
 from gradcheck.checking.gradient_results import GradientReport
 from gradcheck.checking.gradient_verdicts import build_report, describe
+from gradcheck.checking.parallel import parallel_session
 from gradcheck.errors import (
     GradientMismatch,
     InvalidArgumentError,
@@ -185,6 +186,7 @@ def check_gradient(
     seed: int = 0,
     batch_size: int | None = None,
     progress: bool | None = None,
+    executor: Any = None,
 ) -> GradientReport:
     """Compare ``grad(params)`` with finite differences of ``loss``; say where and why it differs.
 
@@ -220,6 +222,9 @@ def check_gradient(
         Lets the diagnosis recognise a scale error of the batch size.
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal and the check is slow).
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Spread the per-entry evaluations over its workers (``pip install
+        'gradcheck[dask]'``); the report is identical to the serial one (docs/parallel.md).
 
     Returns
     -------
@@ -269,24 +274,25 @@ def check_gradient(
     >>> report.passed, report.n_evaluations > 12
     (True, True)
     """
-    args = _validate_check_gradient(
-        loss,
-        grad,
-        params,
-        method=method,
-        rtol=rtol,
-        atol=atol,
-        eps=eps,
-        sample=sample,
-        directions=directions,
-        seed=seed,
-        batch_size=batch_size,
-        progress=progress,
-    )
-    setup = prepare(args)
-    results = _sweep(args, setup)
-    recheck(args, setup)
-    return build_report(args, setup, results)
+    with parallel_session(executor, loss) as loss:
+        args = _validate_check_gradient(
+            loss,
+            grad,
+            params,
+            method=method,
+            rtol=rtol,
+            atol=atol,
+            eps=eps,
+            sample=sample,
+            directions=directions,
+            seed=seed,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        setup = prepare(args)
+        results = _sweep(args, setup)
+        recheck(args, setup)
+        return build_report(args, setup, results)
 
 
 def assert_gradient(loss: Callable, grad: Callable, params: Any, **kwargs: Any) -> GradientReport:

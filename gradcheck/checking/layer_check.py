@@ -20,6 +20,7 @@ from gradcheck.checking.gradient import check_gradient
 from gradcheck.checking.gradient_results import GradientReport
 from gradcheck.checking.layer_contract import LayerBroken, LayerRunner, broken, check_params
 from gradcheck.checking.layer_results import LayerReport
+from gradcheck.checking.parallel import PARALLEL_ERRORS
 from gradcheck.diagnose import layers as ld
 from gradcheck.diagnose import normalization as nd
 from gradcheck.diagnose.arrays import Diagnosis
@@ -131,7 +132,7 @@ def _run_checks(state: _Run, options: dict) -> dict[str, GradientReport | None]:
             checks[key] = check(state, options)
             if state.run.fault is not None:  # swallowed by the checker: not the layer's fault
                 raise state.run.fault
-        except LayerBroken:
+        except (LayerBroken, *PARALLEL_ERRORS):  # the machinery's failures, not the layer's
             raise
         except NondeterministicError as exc:
             message = f"{state.run.label('forward')}: {exc}"

@@ -26,6 +26,7 @@ from gradcheck.checking.function_pair import FunctionPairLayer, LossFunctionLaye
 from gradcheck.checking.layer_check import run_layer_check, verdict_line
 from gradcheck.checking.layer_contract import LayerBroken, LayerRunner
 from gradcheck.checking.layer_results import LayerCheckResult, LayerReport
+from gradcheck.checking.parallel import check_executor
 from gradcheck.diagnose.arrays import Diagnosis
 from gradcheck.errors import InvalidTypeError
 
@@ -72,6 +73,7 @@ def check_layers(
     directions: int = 2,
     batch_size: int | None = None,
     title: str | None = None,
+    executor: Any = None,
 ) -> LayerCheckResult:
     """Check a stack of layers one by one; find the first wrong one and say why.
 
@@ -97,6 +99,8 @@ def check_layers(
         Passed to the array-level diagnoses (recognizes a factor of the batch size).
     title : str, optional
         A title for the printed table and saved reports.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Spread each layer's per-entry evaluations (see :func:`gradcheck.check_gradient`).
 
     Returns
     -------
@@ -124,6 +128,7 @@ def check_layers(
     """
     layers, x = _validate_check_layers(layers, x, mode, seed)
     options = {"rtol": rtol, "atol": atol, "seed": seed, "batch_size": batch_size}
+    options["executor"] = check_executor(executor)
     if mode == "directional":
         options["directions"] = directions
     reports = []

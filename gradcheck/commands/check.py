@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gradcheck.commands import check_external
+from gradcheck.commands import check_external, check_parallel
 from gradcheck.commands._failure import UserCodeFailure
 from gradcheck.commands.check_jacobian import JACOBIAN_FACTORIES, check_jacobian, jacobian_keys
 from gradcheck.errors import InvalidArgumentError
@@ -82,6 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for sampling/directions")
     check_external.add_arguments(parser)  # --cmd "PROGRAM ARGS": any language (issue 15)
+    check_parallel.add_arguments(parser)  # --workers N / --scheduler ADDRESS (issue 16)
 
 
 def _split_target(target: str) -> tuple[Path, str]:
@@ -137,7 +138,8 @@ def _problem(factory: Any, name: str) -> dict:
 
 def _common(problem: dict, args: argparse.Namespace) -> dict:
     batch_size = args.batch_size if args.batch_size is not None else problem.get("batch_size")
-    return {"rtol": args.rtol, "atol": args.atol, "seed": args.seed, "batch_size": batch_size}
+    common = {"rtol": args.rtol, "atol": args.atol, "seed": args.seed, "batch_size": batch_size}
+    return {**common, "executor": getattr(args, "executor", None)}
 
 
 def _check_layers(problem: dict, args: argparse.Namespace):
@@ -196,6 +198,11 @@ def _json(report: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check; print the report; return 0 (passed), 1 (failed) or 2 (bad input)."""
+    with check_parallel.executor_of(args) as args.executor:
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     if (args.cmd is None) == (args.target is None):
         raise InvalidArgumentError(
             'give either FILE.py:FACTORY or --cmd "PROGRAM ARGS" (exactly one of them).'

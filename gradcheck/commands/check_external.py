@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace) -> dict:
-    names = ("rtol", "atol", "seed", "batch_size")
+    names = ("rtol", "atol", "seed", "batch_size", "executor")
     return {name: getattr(args, name, None) for name in names}
 
 
