@@ -39,17 +39,46 @@ class LeafResult(NamedTuple):
         return any(probe.failed for probe in self.probes)
 
 
+#: A sample checks at least this many entries of each parameter (all of a smaller one):
+#: fewer cannot tell a sign from a scale from a transpose, nor one bad entry from a pattern.
+MIN_SAMPLE = 16
+
+
 def sample_size(size: int, sample: int | float) -> int:
-    """Return how many of `size` entries a `sample` (count or fraction) asks for (>= 1).
+    """Return how many of `size` entries a `sample` (count or fraction) asks for.
+
+    At least :data:`MIN_SAMPLE` (all entries of a parameter that small).
 
     Examples
     --------
-    >>> sample_size(1000, 0.01), sample_size(1000, 50), sample_size(3, 50)
-    (10, 50, 3)
+    >>> sample_size(1000, 0.1), sample_size(1000, 0.01), sample_size(10, 0.1), sample_size(3, 50)
+    (100, 16, 10, 3)
     """
     if isinstance(sample, float) and sample <= 1.0:
-        return max(1, min(size, math.ceil(sample * size)))
-    return max(1, min(size, int(sample)))
+        wanted = math.ceil(sample * size)
+    else:
+        wanted = int(sample)
+    return min(size, max(wanted, MIN_SAMPLE))
+
+
+def mirrored(indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Return `indices` (flat) with their mirrors ``(j, i)`` added, for a square matrix.
+
+    A transposed gradient shows as ``analytic[i, j] == numeric[j, i]``: after directional
+    localization has found a few wrong entries, their mirrors are what lets the diagnosis
+    tell a transpose from a sign or a scale. Other shapes: unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mirrored(np.array([1, 4]), (3, 3)).tolist(), mirrored(np.array([1]), (2, 3)).tolist()
+    ([1, 3, 4], [1])
+    """
+    indices = np.asarray(indices, dtype=np.intp)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        return indices
+    rows, cols = np.unravel_index(indices, shape)
+    return np.union1d(indices, np.ravel_multi_index((cols, rows), shape))
 
 
 def select_entries(analytic: np.ndarray, sample, rng: np.random.Generator) -> np.ndarray:
@@ -123,7 +152,7 @@ def _directional_leaf(ctx: Context, leaf, analytic, k: int, rng, method: str) ->
 def _localized(ctx, leaf, analytic, signs, probe, probes, rng) -> LeafResult:
     a = analytic.reshape(-1).astype(float)
     found = localize(ctx, leaf, signs, a, probe)
-    indices = np.array(sorted(found), dtype=np.intp)
+    indices = mirrored(np.array(sorted(found), dtype=np.intp), np.shape(analytic))
     if len(found) >= 10:
         indices = np.union1d(indices, select_entries(analytic, BROAD_SAMPLE, rng))
     result = _entries(ctx, leaf, analytic, indices, FALLBACK_METHOD)

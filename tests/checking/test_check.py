@@ -341,7 +341,13 @@ def test_sample_checks_every_parameter_and_the_largest_entries():
     loss, grad, params = mlp_problem(n_in=10, n_hidden=20, seed=12)
     report = check_gradient(loss, grad, params, sample=5)
     assert report.mode == "sample" and report.passed
-    assert {p: s.checked for p, s in report.params.items()} == {"W1": 5, "b1": 5, "W2": 5, "b2": 3}
+    # issue 12: at least MIN_SAMPLE (16) entries of each parameter, all of a smaller one
+    assert {p: s.checked for p, s in report.params.items()} == {
+        "W1": 16,
+        "b1": 16,
+        "W2": 16,
+        "b2": 3,
+    }
     where = largest_index(grad, params, "W1")
     bad = check_gradient(loss, planted(grad, "W1", where, 1 + 1e-6), params, sample=0.02)
     assert [(f.path, f.index) for f in bad.failures] == [("W1", where)]

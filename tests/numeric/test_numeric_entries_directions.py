@@ -14,7 +14,13 @@ from gradcheck.numeric.directions import (
     random_signs,
 )
 from gradcheck.numeric.entries import Context, probe_entries
-from gradcheck.numeric.sweep import sample_size, select_entries, sweep_entries
+from gradcheck.numeric.sweep import (
+    MIN_SAMPLE,
+    mirrored,
+    sample_size,
+    select_entries,
+    sweep_entries,
+)
 from gradcheck.tree import PrivateCopy
 
 
@@ -152,10 +158,12 @@ def test_directional_difference_matches_the_dot_product():
 
 
 def test_sample_size_and_selection():
-    assert sample_size(10, 0.25) == 3 and sample_size(10, 1.0) == 10 and sample_size(10, 3) == 3
+    # issue 12: at least MIN_SAMPLE entries of each parameter, all of a small one
+    assert sample_size(10, 0.25) == 10 and sample_size(10, 1.0) == 10 and sample_size(10, 3) == 10
+    assert sample_size(1000, 0.25) == 250 and sample_size(1000, 3) == MIN_SAMPLE
     analytic = np.arange(100.0)
     chosen = select_entries(analytic, 8, np.random.default_rng(0))
-    assert len(chosen) == 8 and {98, 99} <= set(chosen.tolist())
+    assert len(chosen) == MIN_SAMPLE and {96, 97, 98, 99} <= set(chosen.tolist())
     again = select_entries(analytic, 8, np.random.default_rng(0))
     assert np.array_equal(chosen, again)
     assert np.array_equal(select_entries(analytic, 500, np.random.default_rng(0)), np.arange(100))
@@ -166,5 +174,11 @@ def test_sweep_entries_covers_every_leaf():
     ctx, copy, _ = context(lambda p: float(np.sum(p["a"] ** 3) + p["b"] ** 2), params)
     analytic = {"a": 3 * params["a"] ** 2, "b": 2 * params["b"]}
     results = sweep_entries(ctx, copy.leaves, analytic, "central", sample=4)
-    assert results["a"].indices.size == 4 and results["b"].indices.tolist() == [0]
+    assert results["a"].indices.size == 6 and results["b"].indices.tolist() == [0]  # all
     assert np.allclose(results["b"].numeric, 1.0)
+
+
+def test_mirrored_adds_the_transposed_entries_of_square_matrices_only():
+    assert mirrored(np.array([1, 5]), (3, 3)).tolist() == [1, 3, 5, 7]
+    assert mirrored(np.array([1, 5]), (2, 3)).tolist() == [1, 5]
+    assert mirrored(np.array([0]), (1, 1)).tolist() == [0]
