@@ -135,7 +135,7 @@ def _run_checks(state: _Run, options: dict) -> dict[str, GradientReport | None]:
         except (LayerBroken, *PARALLEL_ERRORS):  # the machinery's failures, not the layer's
             raise
         except NondeterministicError as exc:
-            message = f"{state.run.label('forward')}: {exc}"
+            message = f"{state.run.label('forward')}: {_in_user_terms(exc, state)}"
             state.problems.append(Diagnosis("nondeterministic", state.name, 1.0, message, {}))
         except GradcheckError as exc:
             message = f"`{state.name}`: the {key} check stopped: {_in_user_terms(exc, state)}"

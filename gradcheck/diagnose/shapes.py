@@ -104,7 +104,22 @@ def repeat_problems(name: str, run: Any, x, y, g, first: Mapping) -> list[Diagno
     ``nondeterministic`` (dropout, noise); changed gradients are an ``accumulation``
     (``+=`` into stored gradients: a missing zero_grad).
     """
-    if not np.array_equal(run.forward(x), y, equal_nan=True):
+    before = {key: np.array(value, copy=True) for key, value in run.layer.params.items()}
+    again = run.forward(x)
+    changed = [
+        key
+        for key, value in run.layer.params.items()
+        if not np.array_equal(before[key], value, equal_nan=True)
+    ]
+    if changed:
+        names = ", ".join(f"`{key}`" for key in changed)
+        message = (
+            f"{run.label('forward')} changed its parameters {names} in place, so every call "
+            "sees other weights: a forward must not modify `params` (update them in the "
+            "optimizer step, or write into a copy)."
+        )
+        return [Diagnosis("other", name, 1.0, message, {"mutated": changed, "contract": True})]
+    if not np.array_equal(again, y, equal_nan=True):
         message = (
             f"{run.label('forward')} returned different outputs for the same input (dropout, "
             "noise?): make it deterministic (e.g. an eval mode or a fixed seed) to check it."
