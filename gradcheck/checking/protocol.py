@@ -34,6 +34,10 @@ QUIT_GRACE = 2.0
 #: Pacing of the reads (see Child.pipeline): answers kept in reserve for the program,
 #: the answer time above which reads are paced, and the longest pause.
 PACE_RESERVE, PACE_SLOW, PACE_MAX = 8, 50e-6, 0.05
+#: Sleep for this share of the queue's estimated time: the estimate (time per answer so far)
+#: includes any wait of ours, so sleeping all of it would feed back into ever longer waits
+#: while the program runs dry; half keeps it busy and still batches the wake-ups.
+PACE_SHARE = 0.5
 _CHUNK = 1 << 16
 _SHOWN = 160  # characters of a request or an answer quoted in a message
 
@@ -310,7 +314,7 @@ class Child:
             if i and queued > 0 and not self._lines:
                 per_answer = (time.perf_counter() - start) / i
                 if per_answer > PACE_SLOW:
-                    time.sleep(min(per_answer * queued, PACE_MAX))
+                    time.sleep(min(per_answer * queued * PACE_SHARE, PACE_MAX))
             yield self.read_line(requests[i])
 
     def close(self, *, quit_first: bool = True) -> int | None:
