@@ -314,3 +314,24 @@ def test_nondeterministic_f_is_refused():
     rng = np.random.default_rng(0)
     with pytest.raises(gradcheck.NondeterministicError):
         gradcheck.check_vjp(lambda x: np.sin(x) + 1e-3 * rng.normal(), lambda x, g: g, X3)
+
+
+def test_method_defaults_follow_check_gradient_per_mode():
+    """No method given: central entry by entry, Richardson with `directions` (issue 10)."""
+    w = np.random.default_rng(0).normal(size=(30, 30))
+    x = np.linspace(-1, 1, 30)
+
+    def f(x):
+        return np.tanh(w @ x)
+
+    def vjp(x, g):
+        return w.T @ ((1 - np.tanh(w @ x) ** 2) * g)
+
+    assert gradcheck.check_vjp(f, vjp, x).method == "central"
+    directional = gradcheck.check_vjp(f, vjp, x, full=False, directions=2)
+    assert directional.passed and directional.method == "richardson"
+    one_entry_off = np.r_[1.01, np.ones(29)]
+    wrong = gradcheck.check_vjp(
+        f, lambda x, g: vjp(x, g) * one_entry_off, x, full=False, directions=2
+    )
+    assert not wrong.passed
