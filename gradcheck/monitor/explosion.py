@@ -113,30 +113,14 @@ def _largest(values: dict) -> str | None:
 
 def _evidence(obs: Observation, hist: DetectorMemory, th: dict) -> tuple | None:
     """(name, value, reason, start) of the first rule that holds, or None."""
-    updates = obs.metrics.get("update_ratio", {})
-    grads = {n: s.norm for n, s in obs.gradients.items()}
-    fresh = bool(hist.updates) and hist.updates[-1].step == obs.step  # a pair ends here
-    rising = _rising_updates(hist, th) if fresh else None
-    if rising is not None:
-        size, rise, start = rising
-        rose = f"rose {rise:.3g}x" if math.isfinite(rise) else "stopped being finite"
-        reason = (
-            f"the update moved the parameters by {size:.3g}x their norm and the loss "
-            f"then {rose}: the steps are too large"
-        )
-        return _largest(updates) or _largest(grads), size, reason, start
-    accumulating = _accumulating(hist, th) if fresh else None
-    if accumulating is not None:
-        reason = (
-            f"it grew at each of the last {int(th['accumulation_pairs'])} updates, "
-            "parallel to the previous gradient, while the loss changed far less than "
-            "such a gradient predicts: gradients accumulate across steps (is zero_grad "
-            "called before each backward?)"
-        )
-        return _largest(grads), max(grads.values(), default=0.0), reason, accumulating.step
+    if hist.updates and hist.updates[-1].step == obs.step:  # an update pair ends here
+        found = _update_evidence(obs, hist, th)
+        if found is not None:
+            return found
     growth = _growth(obs, hist, th)
     if growth:
         reason = f"the total gradient norm is {growth:.3g}x its initial value"
+        grads = {n: s.norm for n, s in obs.gradients.items()}  # empty at the "loss" level
         return _largest(grads) or "gradients", obs.derived.grad_total, reason, obs.step
     if obs.level != "detail":
         return None
@@ -146,6 +130,31 @@ def _evidence(obs: Observation, hist: DetectorMemory, th: dict) -> tuple | None:
         first, last = layers[0][0], layers[-1][0]
         reason = f"its relative gradient is {ratio:.3g}x that of the last layer `{last}`"
         return first, ratio, reason, obs.step
+    return None
+
+
+def _update_evidence(obs: Observation, hist: DetectorMemory, th: dict) -> tuple | None:
+    """Rules 1 and 4, judged when an update pair ends at this step."""
+    grads = {n: s.norm for n, s in obs.gradients.items()}
+    rising = _rising_updates(hist, th)
+    if rising is not None:
+        size, rise, start = rising
+        rose = f"rose {rise:.3g}x" if math.isfinite(rise) else "stopped being finite"
+        reason = (
+            f"the update moved the parameters by {size:.3g}x their norm and the loss "
+            f"then {rose}: the steps are too large"
+        )
+        updates = obs.metrics.get("update_ratio", {})
+        return _largest(updates) or _largest(grads), size, reason, start
+    accumulating = _accumulating(hist, th)
+    if accumulating is not None:
+        reason = (
+            f"it grew at each of the last {int(th['accumulation_pairs'])} updates, "
+            "parallel to the previous gradient, while the loss changed far less than "
+            "such a gradient predicts: gradients accumulate across steps (is zero_grad "
+            "called before each backward?)"
+        )
+        return _largest(grads), max(grads.values(), default=0.0), reason, accumulating.step
     return None
 
 

@@ -19,7 +19,7 @@ from gradcheck.monitor.codes import CODES, detectors_for
 from gradcheck.monitor.derive import collect, derive, record_loss
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
-from gradcheck.monitor.observation import Derived, DetectorMemory, Observation
+from gradcheck.monitor.observation import DetectorMemory, Observation, loss_observation
 from gradcheck.monitor.scan import ARRAY_ARGS, Scan, all_finite
 from gradcheck.monitor.series import Series
 from gradcheck.monitor.updates import snapshot, updates
@@ -62,11 +62,12 @@ class Monitor:
     then the loss (name ``"loss"``), then the gradients in backward order (reverse of the
     order given). See `gradcheck.monitor.observation`.
 
-    Cost: at every step, one pass over each array (its squared norm, which is also its
-    NaN / Inf test; a summing pass for arrays above 8192 entries) and the loss rules. At the
-    scheduled steps, the statistics of small arrays are computed together, in one buffer;
-    larger ones through a fixed sample of ``sample_size`` entries. Statistics are kept,
-    never the arrays: memory stays bounded (the series are thinned past ``2 * max_points``).
+    Cost: at every step, one pass over each array (its squared norm, one BLAS dot product,
+    which is also its NaN / Inf test) and the loss rules. At the scheduled steps, the
+    statistics of small arrays are computed together, in one buffer; larger ones through a
+    fixed sample of ``sample_size`` entries. Statistics are kept, never the arrays: memory
+    stays bounded (the series are thinned past ``2 * max_points``).
+    ``benchmarks/bench_monitor.py`` measures the cost against the bare training step.
 
     Cause before consequence: see `gradcheck.monitor.causes`.
 
@@ -104,6 +105,7 @@ class Monitor:
         self._first_histograms: dict | None = None
         self._last: tuple[int, dict, dict] | None = None
         self._warned_layout = False
+        self._planned: tuple[int, bool] | None = None  # (next step, whether it is detailed)
 
     def __repr__(self) -> str:
         names = ", ".join(self._names) or "none yet"
@@ -140,23 +142,30 @@ class Monitor:
         """
         arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
         value, step, hist = _as_loss(loss), int(step), self._history
+        record_loss(hist, step, value, self.thresholds)
+        planned, self._planned = self._planned, None
+        if not (planned[1] if planned is not None and planned[0] == step else self._selects(step)):
+            finite, gradients = all_finite(arrays)
+            if finite and (value is None or math.isfinite(value)):  # the loss and the scan
+                return self._detect(self._ordinary(step, value, gradients, arrays))
         loss_bad = value is not None and not math.isfinite(value)
         with np.errstate(all="ignore"):
-            record_loss(hist, step, value, self.thresholds)
-            finite, gradients = (False, 0.0) if self._selects(step) else all_finite(arrays)
-            if finite and not loss_bad:  # the common case: the loss and the scan only
-                obs = Observation(step=step, loss=value, level="loss")
-                total = math.sqrt(gradients) if arrays["gradients"] else None
-                obs.derived = Derived(grad_total=total)
-                self._series.append(step, value)
-            else:
-                obs = self._detailed(step, value, Scan(arrays, loss_bad=loss_bad))
-            if obs.level == "loss" and self._selects(step + 1, ahead=1):
-                # the next step is detailed: keep this one's parameters for its update
+            return self._detect(self._detailed(step, value, Scan(arrays, loss_bad=loss_bad)))
+
+    def _ordinary(
+        self, step: int, value: float | None, gradients: float, arrays: dict[str, Mapping]
+    ) -> Observation:
+        """Return the observation of a step without full statistics (every array finite)."""
+        self._series.append(step, value)
+        following = self._selects(step + 1, ahead=1)
+        self._planned = (step + 1, following)
+        if following:  # the next step is detailed: keep this one's parameters for its update
+            hist = self._history
+            with np.errstate(all="ignore"):
                 hist.previous = snapshot(arrays, int(self.thresholds["sample_size"]), self.seed)
-                hist.sampled_step = step
-            new = self._detect(obs)
-        return new
+            hist.sampled_step = step
+        total = math.sqrt(gradients) if arrays["gradients"] else None
+        return loss_observation(step, value, total)
 
     def _selects(self, step: int, ahead: int = 0) -> bool:
         if self.schedule is not None:
@@ -288,25 +297,36 @@ def _validate_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
 
 
 def _validate_observe(step: Any, loss: Any, *mappings: Any) -> dict[str, Mapping]:
-    if isinstance(step, bool) or not isinstance(step, int | np.integer):
+    if step.__class__ is not int and (
+        isinstance(step, bool) or not isinstance(step, int | np.integer)
+    ):
         raise InvalidTypeError(
             f"`step` must be an int; got {step!r} ({type(step).__name__}). Pass the training "
             "step number, e.g. the loop counter."
         )
     if loss is not None and not isinstance(loss, float):
         _validate_loss(loss)
-    arrays = {}
-    for name, mapping in zip(ARRAY_ARGS, mappings, strict=True):
-        if mapping.__class__ is dict:  # the usual case, without the ABC check
-            arrays[name] = mapping
-            continue
-        if mapping is not None and not isinstance(mapping, Mapping):
-            raise InvalidTypeError(
-                f"`{name}` must be a dict of name -> array in forward order; got "
-                f"{type(mapping).__name__}. Try `{name}={{'layer1': a1, 'layer2': a2}}`."
-            )
-        arrays[name] = mapping or {}
-    return arrays
+    activations, preactivations, gradients, params = mappings
+    if (  # the usual case, without the ABC checks
+        activations.__class__ is preactivations.__class__ is gradients.__class__ is dict
+        and params.__class__ is dict
+    ):
+        return {
+            "activations": activations,
+            "preactivations": preactivations,
+            "gradients": gradients,
+            "params": params,
+        }
+    return {name: _mapping(name, m) for name, m in zip(ARRAY_ARGS, mappings, strict=True)}
+
+
+def _mapping(name: str, mapping: Any) -> Mapping:
+    if mapping is not None and not isinstance(mapping, Mapping):
+        raise InvalidTypeError(
+            f"`{name}` must be a dict of name -> array in forward order; got "
+            f"{type(mapping).__name__}. Try `{name}={{'layer1': a1, 'layer2': a2}}`."
+        )
+    return mapping or {}
 
 
 def _validate_loss(loss: Any) -> None:

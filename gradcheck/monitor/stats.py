@@ -68,18 +68,14 @@ def take_sample(flat: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
     return out if out.dtype.itemsize >= 4 else out.astype(np.float32)
 
 
-# OpenBLAS runs dot products of more than 10000 entries on several threads, which stall
-# when the machine is busy: chunks keep each call on the calling thread.
-_CHUNK = 8192
-
-
 def squared_norm(flat: np.ndarray) -> float:
-    """Sum of squares of a flat array (float32 at least; float64 for float64 input)."""
+    """Sum of squares of a flat array (float32 at least; float64 for float64 input).
+
+    One BLAS dot product: OpenBLAS runs those of more than 10000 entries on its threads,
+    as it runs the training step's matrix products (`threadpoolctl` limits both).
+    """
     work = flat if flat.dtype.itemsize >= 4 else flat.astype(np.float32)
-    if work.size <= _CHUNK:
-        return float(np.dot(work, work))
-    chunks = (work[i : i + _CHUNK] for i in range(0, work.size, _CHUNK))
-    return sum(float(np.dot(c, c)) for c in chunks)
+    return float(np.dot(work, work))
 
 
 def summarize(

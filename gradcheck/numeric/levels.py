@@ -64,7 +64,9 @@ def level_noise(ctx: Context, *levels: Level) -> np.ndarray:
     When the loss works in a coarser precision than the parameters, it rounds the
     perturbed entry itself: ``eps_f |x| G`` more (``x`` the entry, ``G`` the scale).
     """
-    largest = np.nanmax([np.nanmax(np.abs(lv.values), axis=1) for lv in levels], axis=0)
+    # fmax skips NaN (a step outside the domain) and, unlike nanmax, says nothing when
+    # every value of an entry is NaN: that entry is then inconclusive, not a warning
+    largest = np.fmax.reduce([np.fmax.reduce(np.abs(lv.values), axis=1) for lv in levels])
     step = np.max([np.max(np.abs(lv.taken), axis=1) for lv in levels], axis=0)
     floor = est.step_noise(step, ctx.param_scale, ctx.eps_eval)
     inputs = est.step_noise(levels[0].x, ctx.param_scale, ctx.eps_eval) * levels[0].rounds_inputs

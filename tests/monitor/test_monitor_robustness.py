@@ -1,12 +1,15 @@
 """The monitor never raises or warns on broken runs, copies what it keeps, accepts any float
 dtype and empty input, validates its arguments, and serializes to strict JSON."""
 
+import itertools
 import json
 import warnings
 
 import numpy as np
 import pytest
 from _monitor_nets import run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import THRESHOLDS, Monitor, every
@@ -147,6 +150,24 @@ def test_schedule_selects_the_detailed_steps_and_every_step_is_scanned():
         9,
     ]
     assert [(f.code, f.name, f.step) for f in mon.findings] == [("nan", "w", 7)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    chosen=st.sets(st.integers(0, 60), max_size=20),
+    gaps=st.lists(st.integers(1, 3), min_size=5, max_size=40),
+)
+def test_the_detailed_steps_are_those_the_schedule_selects(chosen, gaps):
+    # the monitor plans the next step's level one step ahead: gaps in the step numbers
+    # and any schedule must still detail exactly the steps it selects
+    mon = Monitor(schedule=lambda step: step in chosen)
+    steps = list(itertools.accumulate(gaps, initial=0))
+    for step in steps:
+        mon.observe(step, loss=1.0, gradients={"w": np.ones(3)})
+    series = mon.to_dict()["series"]
+    norms = series["metrics"]["grad_norm"]["w"] if chosen & set(steps) else []
+    detailed = [s for s, v in zip(series["step"], norms, strict=False) if v is not None]
+    assert detailed == [s for s in steps if s in chosen]
 
 
 def test_thresholds_are_overridable_and_reported():
