@@ -12,3 +12,17 @@ SEVERITIES = ("info", "warning", "error")  # a finding's severity, mildest first
 WORST_FIRST = tuple(reversed(SEVERITIES))  # the order reports list them in
 CHECK_MODES = ("full", "sample", "directional")  # which entries a gradient check perturbs
 LAYER_MODES = ("full", "directional")  # the modes a layer-by-layer check accepts
+# The settings a ``@pytest.mark.gradcheck(...)`` marker or a fixture ``check(...)`` call may
+# override: name -> (accepted types, what is expected). The plugin reads the names while
+# pytest configures, the fixture validates values with the rest.
+CHECK_SETTINGS = {
+    "rtol": ((int, float), "a real number >= 0"),
+    "atol": ((int, float), "a real number >= 0"),
+    "mode": ((str,), "one of " + ", ".join(repr(m) for m in CHECK_MODES)),
+    "seed": ((int,), "an int"),
+    "eps": ((int, float), "a real number > 0"),
+    "method": ((str,), "a method name such as 'central'"),
+    "sample": ((int, float), "a number of entries per parameter"),
+    "directions": ((int,), "a number of directions per parameter"),
+}
+MARKER_KEYWORDS = tuple(CHECK_SETTINGS)

@@ -12,24 +12,14 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from gradcheck._vocab import CHECK_MODES
+from gradcheck._vocab import CHECK_MODES, CHECK_SETTINGS
 from gradcheck.errors import GradientMismatch, InvalidArgumentError
 from gradcheck.testing.assertions import layers_failure_text
 
 MODES = CHECK_MODES
 DEFAULT_SAMPLE = 16  # entries per parameter checked in "sample" mode
 DEFAULT_DIRECTIONS = 4  # random directions per parameter in "directional" mode
-# Settings a marker or a ``check(...)`` call may override: name -> (accepted types, what).
-OVERRIDABLE = {
-    "rtol": ((int, float), "a real number >= 0"),
-    "atol": ((int, float), "a real number >= 0"),
-    "mode": ((str,), "one of " + ", ".join(repr(m) for m in MODES)),
-    "seed": ((int,), "an int"),
-    "eps": ((int, float), "a real number > 0"),
-    "method": ((str,), "a method name such as 'central'"),
-    "sample": ((int, float), "a number of entries per parameter"),
-    "directions": ((int,), "a number of directions per parameter"),
-}
+OVERRIDABLE = CHECK_SETTINGS  # name -> (accepted types, what): see gradcheck._vocab
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The gradcheck pytest plugin: hooks only (the fixture object lives in ``fixture.py``).
 
 Loaded through the ``pytest11`` entry point, so installing gradcheck is enough. It imports
-nothing heavy at import time: numpy and the checker load inside the ``gradcheck`` fixture,
+nothing heavy at import time (``gradcheck`` loads its names lazily; the vocabulary module
+imports nothing): numpy and the checker load inside the ``gradcheck`` fixture,
 so a run that never asks for the fixture is unchanged (same output, no header line, no
 summary line).
 
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import pytest
 
-MODES = ("full", "sample", "directional")
-MARKER_KEYWORDS = ("rtol", "atol", "mode", "seed", "eps", "method", "sample", "directions")
+from gradcheck._vocab import CHECK_MODES as MODES
+from gradcheck._vocab import MARKER_KEYWORDS
+
 MARKER_LINE = (
     "gradcheck(rtol=None, atol=None, mode=None, seed=None, ...): a gradient test; its keywords "
     "override the project's gradcheck settings for this test (allowed: "
