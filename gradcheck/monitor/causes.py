@@ -4,7 +4,8 @@ A NaN / Inf spreads to every array computed after it; dead ReLUs and saturated u
 the gradient vanish and the loss stall; a step of the wrong sign or an exploding update
 kills units and blows up the loss. Such a finding keeps its code and onset, but gets
 ``consequence_of`` (``"code:name"`` of its cause), severity ``info`` and a sentence naming
-the cause, so a report lists the cause first. The link is made whichever of the two is
+the cause, so a report lists the cause first; the cause takes the consequence's severity
+when that was an error. The link is made whichever of the two is
 raised first (a consequence seen before its cause is relabelled when the cause appears).
 """
 
@@ -36,9 +37,10 @@ def _causes(candidate: Finding, effect: Finding) -> bool:
 def mark(effect: Finding, cause: Finding) -> None:
     """Make `effect` a consequence of `cause`, with a sentence naming the cause.
 
-    The consequence becomes info; a cause of a NaN / Inf becomes an error.
+    The consequence becomes info; a cause of a NaN / Inf, or of an error (a diverging
+    loss), becomes an error: the run's worst severity stays on the finding to fix.
     """
-    if effect.code in SPREADS:
+    if effect.code in SPREADS or effect.severity == "error":
         cause.severity = "error"
     effect.consequence_of = key_of(cause)
     effect.severity = "info"

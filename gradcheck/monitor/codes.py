@@ -180,7 +180,7 @@ ROWS: list[FindingCode] = [
         ),
         detector=detect_loss_divergence,
         every_step=True,
-        caused_by=("ascent",),
+        caused_by=("ascent", "exploding_gradient"),
     ),
     FindingCode(
         code="loss_plateau",

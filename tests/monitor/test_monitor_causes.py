@@ -37,3 +37,25 @@ def test_no_cause_no_link():
     underflow = make_finding("underflow", "sigmoid1", 1, UNDERFLOW)
     _raised(make_finding("saturation", "sigmoid1", 5, SATURATION), underflow)
     assert underflow.consequence_of is None and underflow.severity != "info"
+
+
+DIVERGENCE = {"loss": 1e6, "reason": "5.3e+04x its reference 19.2 in one step"}
+
+
+def test_the_cause_of_an_error_becomes_an_error_whichever_is_raised_first():
+    for order in ("cause first", "consequence first"):
+        explosion = make_finding("exploding_gradient", "dense1.W", 1, EXPLOSION)
+        divergence = make_finding("loss_divergence", "loss", 1, DIVERGENCE)
+        assert (explosion.severity, divergence.severity) == ("warning", "error")
+        pair = (explosion, divergence) if order == "cause first" else (divergence, explosion)
+        _raised(*pair)
+        assert divergence.consequence_of == "exploding_gradient:dense1.W", order
+        assert (explosion.severity, divergence.severity) == ("error", "info"), order
+
+
+def test_the_cause_of_a_warning_keeps_its_own_severity():
+    explosion = make_finding("exploding_gradient", "dense1.W", 1, EXPLOSION)
+    underflow = make_finding("underflow", "dense1.b", 4, UNDERFLOW)
+    _raised(explosion, underflow)
+    assert underflow.consequence_of == "exploding_gradient:dense1.W"
+    assert explosion.severity == "warning"

@@ -118,9 +118,12 @@ def test_dead_relu_with_negative_bias():
 def test_story_b_sum_cost_large_lr_kills_relus_and_diverges():
     mon = run(Monitor(), steps=40, reduction="sum", lr=0.5, data_kind="raw")
     assert the(mon, "dead_relu").name == "relu1"
-    div = the(mon, "loss_divergence")
-    assert (div.name, div.step, div.severity) == ("loss", 1, "error")
-    assert "sum" in div.suggestion
+    div, cause = the(mon, "loss_divergence"), the(mon, "exploding_gradient")
+    # the summed cost makes the gradient (and the update) huge: the divergence follows
+    # from it, and the error-level cause carries the advice
+    assert (div.name, div.step) == ("loss", 1) and cause.step <= div.step
+    assert div.consequence_of == f"exploding_gradient:{cause.name}" and div.severity == "info"
+    assert cause.severity == "error" and "sum" in cause.suggestion
 
 
 # ---- vanishing / exploding ---------------------------------------------------------------
