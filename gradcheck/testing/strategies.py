@@ -7,12 +7,13 @@ toward the smallest, simplest case (one layer, width 1, the first choice listed,
 so a failure reads as a small counterexample such as
 ``MLPSpec(sizes=(1, 1), activation='identity', loss='mse', dtype='float64')``.
 
-This is the only module of gradcheck that imports hypothesis.
+The array strategies live in `gradcheck.testing.array_strategies` and the argument
+helpers in `gradcheck.testing._strategy_args`; all three are the only modules of gradcheck
+that import hypothesis, and this one is the place to import every strategy from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -20,13 +21,27 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
-from gradcheck._validate import check_choice, order_check
+from gradcheck._validate import check_choice
 from gradcheck.errors import InvalidArgumentError
+from gradcheck.testing._strategy_args import (
+    DTYPES,
+    check_bounds,
+    check_int,
+    check_positive_number,
+    choices_of,
+    draw_bounds,
+    draw_value,
+    finite_floats,
+)
+from gradcheck.testing.array_strategies import (
+    arrays_away_from_kinks,
+    arrays_near_kinks,
+    smooth_maps,
+)
 from gradcheck.testing.spec import MLPSpec, SmoothMap
 
 HIDDEN_ACTIVATIONS = ("identity", "tanh", "sigmoid", "softplus", "relu", "leaky_relu")
 LOSS_NAMES = ("mse", "cross_entropy", "binary_cross_entropy")
-DTYPES = ("float64", "float32")
 MAX_SEED = 2**16
 
 __all__ = [
@@ -40,69 +55,6 @@ __all__ = [
     "SmoothMap",
     "smooth_maps",
 ]
-
-
-# ---------------------------------------------------------------- argument helpers
-# Strategies are @st.composite functions that draw plain values: they shrink far faster
-# than chains of flatmap (seconds -> tenths of a second for a minimal tree).
-
-
-def _draw(draw: Any, value: Any) -> Any:
-    return draw(value) if isinstance(value, SearchStrategy) else value
-
-
-def _check_int(name: str, value: Any, least: int) -> None:
-    if not isinstance(value, SearchStrategy) and (
-        not isinstance(value, int) or isinstance(value, bool) or value < least
-    ):
-        raise InvalidArgumentError(f"`{name}` must be an int >= {least}; got {name}={value!r}.")
-
-
-def _check_bounds(low: Any, high: Any, low_name: str, high_name: str, *, least: int) -> None:
-    """Check a min_/max_ pair now where both are values (strategies are checked when drawn)."""
-    _check_int(low_name, low, least)
-    _check_int(high_name, high, least)
-    if not isinstance(low, SearchStrategy) and not isinstance(high, SearchStrategy):
-        order_check(low_name.removeprefix("min_"), low, high, low_name, high_name)
-
-
-def _draw_bounds(draw: Any, low: Any, high: Any, names: tuple[str, str], least: int) -> tuple:
-    low, high = _draw(draw, low), _draw(draw, high)
-    _check_bounds(low, high, *names, least=least)
-    return low, high
-
-
-def _choices(name: str, value: Any, valid: Sequence[str]) -> SearchStrategy[str]:
-    """One name drawn from `value`: a name, a sequence of names, or a strategy of names."""
-    if isinstance(value, SearchStrategy):
-        return value
-    names = [value] if isinstance(value, str) else list(value)
-    if not names:
-        raise InvalidArgumentError(f"`{name}` is empty; give at least one of {', '.join(valid)}.")
-    for item in names:
-        check_choice(name, item, valid)
-    return st.sampled_from(names)
-
-
-def _positive(name: str, value: Any) -> None:
-    if not isinstance(value, SearchStrategy) and not (
-        isinstance(value, int | float) and np.isfinite(value) and value > 0
-    ):
-        raise InvalidArgumentError(f"`{name}` must be a finite number > 0; got {name}={value!r}.")
-
-
-def _check_shape(shape: Any) -> Any:
-    if isinstance(shape, int):
-        shape = (shape,)
-    if not isinstance(shape, SearchStrategy | tuple):
-        raise InvalidArgumentError(f"`shape` must be a tuple of ints or a strategy; got {shape!r}.")
-    return shape
-
-
-def _floats(max_abs: float, dtype: str) -> SearchStrategy[float]:
-    width = 32 if np.dtype(dtype) == np.float32 else 64
-    bound = float(np.float32(max_abs)) if width == 32 else float(max_abs)
-    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=width)
 
 
 # ---------------------------------------------------------------- MLP specs and layers
@@ -150,14 +102,14 @@ def mlp_specs(
     from gradcheck.nn.activations import ACTIVATIONS
     from gradcheck.nn.losses import LOSSES
 
-    _check_bounds(min_layers, max_layers, "min_layers", "max_layers", least=1)
-    _check_bounds(min_width, max_width, "min_width", "max_width", least=1)
+    check_bounds(min_layers, max_layers, "min_layers", "max_layers", least=1)
+    check_bounds(min_width, max_width, "min_width", "max_width", least=1)
     if losses == "cross_entropy" and isinstance(max_width, int):
         _output_low(1, max_width, "cross_entropy")
     choices = (
-        _choices("activations", activations, list(ACTIVATIONS)),
-        _choices("losses", losses, list(LOSSES)),
-        _choices("dtypes", dtypes, DTYPES),
+        choices_of("activations", activations, list(ACTIVATIONS)),
+        choices_of("losses", losses, list(LOSSES)),
+        choices_of("dtypes", dtypes, DTYPES),
     )
     return _mlp_specs((min_layers, max_layers), (min_width, max_width), choices)
 
@@ -174,8 +126,8 @@ def _output_low(low: int, high: int, loss: str) -> int:
 
 @st.composite
 def _mlp_specs(draw: Any, layers: tuple, widths: tuple, choices: tuple) -> MLPSpec:
-    n_layers = draw(st.integers(*_draw_bounds(draw, *layers, ("min_layers", "max_layers"), 1)))
-    low, high = _draw_bounds(draw, *widths, ("min_width", "max_width"), 1)
+    n_layers = draw(st.integers(*draw_bounds(draw, *layers, ("min_layers", "max_layers"), 1)))
+    low, high = draw_bounds(draw, *widths, ("min_width", "max_width"), 1)
     activation, loss, dtype = (draw(choice) for choice in choices)
     sizes = [draw(st.integers(low, high)) for _ in range(n_layers)]
     sizes.append(draw(st.integers(_output_low(low, high, loss), high)))
@@ -217,7 +169,7 @@ def layer_stacks(spec: Any = None, *, seed: Any = None, **spec_bounds: Any) -> S
 
 @st.composite
 def _layer_stacks(draw: Any, spec: Any, seed: Any) -> list:
-    return _draw(draw, spec).build(seed=_draw(draw, seed)).layers
+    return draw_value(draw, spec).build(seed=draw_value(draw, seed)).layers
 
 
 # ---------------------------------------------------------------- arrays and trees
@@ -265,22 +217,22 @@ def param_trees(
     {'dense1.W': array([[0.],
            [0.]]), 'dense1.b': array([0.])}
     """
-    _positive("max_abs", max_abs)
+    check_positive_number("max_abs", max_abs)
     check_choice("dtype", dtype, DTYPES)
     if spec is not None:
         return _spec_trees(spec, max_abs)
-    _check_bounds(min_leaves, max_leaves, "min_leaves", "max_leaves", least=1)
+    check_bounds(min_leaves, max_leaves, "min_leaves", "max_leaves", least=1)
     if isinstance(max_leaves, int) and max_leaves > 26:
         raise InvalidArgumentError(f"`max_leaves` must be <= 26; got max_leaves={max_leaves}.")
-    _check_bounds(min_side, max_side, "min_side", "max_side", least=0)
-    _check_int("max_ndim", max_ndim, 0)
+    check_bounds(min_side, max_side, "min_side", "max_side", least=0)
+    check_int("max_ndim", max_ndim, 0)
     return _free_trees((min_leaves, max_leaves), (min_side, max_side), max_ndim, max_abs, dtype)
 
 
 @st.composite
 def _spec_trees(draw: Any, spec: Any, max_abs: float) -> dict:
-    spec = _draw(draw, spec)
-    elements = _floats(max_abs, spec.dtype)
+    spec = draw_value(draw, spec)
+    elements = finite_floats(max_abs, spec.dtype)
     return {
         path: draw(hnp.arrays(spec.dtype, shape, elements=elements))
         for path, shape in spec.param_shapes().items()
@@ -289,10 +241,10 @@ def _spec_trees(draw: Any, spec: Any, max_abs: float) -> dict:
 
 @st.composite
 def _free_trees(draw: Any, leaves: tuple, sides: tuple, max_ndim: int, max_abs, dtype) -> dict:
-    n = draw(st.integers(*_draw_bounds(draw, *leaves, ("min_leaves", "max_leaves"), 1)))
-    low, high = _draw_bounds(draw, *sides, ("min_side", "max_side"), 0)
+    n = draw(st.integers(*draw_bounds(draw, *leaves, ("min_leaves", "max_leaves"), 1)))
+    low, high = draw_bounds(draw, *sides, ("min_side", "max_side"), 0)
     shapes = hnp.array_shapes(min_dims=0, max_dims=max_ndim, min_side=low, max_side=high)
-    elements = _floats(max_abs, dtype)
+    elements = finite_floats(max_abs, dtype)
     return {
         chr(ord("a") + i): draw(hnp.arrays(dtype, draw(shapes), elements=elements))
         for i in range(n)
@@ -326,155 +278,24 @@ def input_batches(
     >>> find(input_batches(MLPSpec(sizes=(3, 2), loss="cross_entropy")), lambda xy: True)
     (array([[0., 0., 0.]]), array([0]))
     """
-    _positive("max_abs", max_abs)
-    _check_bounds(min_batch, max_batch, "min_batch", "max_batch", least=1)
+    check_positive_number("max_abs", max_abs)
+    check_bounds(min_batch, max_batch, "min_batch", "max_batch", least=1)
     return _input_batches(spec, (min_batch, max_batch), max_abs)
 
 
 @st.composite
 def _input_batches(draw: Any, spec: Any, batch: tuple, max_abs: float) -> tuple:
-    spec = _draw(draw, spec)
-    n = draw(st.integers(*_draw_bounds(draw, *batch, ("min_batch", "max_batch"), 1)))
+    spec = draw_value(draw, spec)
+    n = draw(st.integers(*draw_bounds(draw, *batch, ("min_batch", "max_batch"), 1)))
     k = spec.sizes[-1]
-    x = draw(hnp.arrays(spec.dtype, (n, spec.sizes[0]), elements=_floats(max_abs, spec.dtype)))
+    x = draw(
+        hnp.arrays(spec.dtype, (n, spec.sizes[0]), elements=finite_floats(max_abs, spec.dtype))
+    )
     targets = {
-        "mse": lambda: hnp.arrays(spec.dtype, (n, k), elements=_floats(1.0, spec.dtype)),
+        "mse": lambda: hnp.arrays(spec.dtype, (n, k), elements=finite_floats(1.0, spec.dtype)),
         "cross_entropy": lambda: hnp.arrays(np.int64, (n,), elements=st.integers(0, k - 1)),
         "binary_cross_entropy": lambda: hnp.arrays(
             spec.dtype, (n, k), elements=st.sampled_from([0, 1])
         ),
     }
     return x, draw(targets[spec.loss]())
-
-
-def arrays_away_from_kinks(
-    shape: Any, *, margin: float = 0.1, max_abs: float = 2.0, dtype: str = "float64"
-) -> SearchStrategy[np.ndarray]:
-    """Return a strategy for arrays whose entries keep `margin` away from the kink at 0.
-
-    Use them as the input of a ReLU-like layer, where a central difference straddling 0
-    would not measure the derivative.
-
-    Parameters
-    ----------
-    shape : tuple of int or strategy
-        The array shape.
-    margin : float
-        Every entry has ``|v| >= margin``.
-    max_abs : float
-        Every entry has ``|v| <= max_abs`` (``>= margin``).
-    dtype : str
-        ``"float64"`` or ``"float32"``.
-
-    Returns
-    -------
-    SearchStrategy[ndarray]
-        Shrinks toward entries equal to ``+margin``.
-
-    Examples
-    --------
-    >>> from hypothesis import find
-    >>> x = find(arrays_away_from_kinks((3,), margin=0.5), lambda x: (x < 0).any())
-    >>> sorted(x.tolist())
-    [-0.5, 0.5, 0.5]
-    """
-    _positive("margin", margin)
-    _positive("max_abs", max_abs)
-    order_check("arrays_away_from_kinks", margin, max_abs, "margin", "max_abs")
-    check_choice("dtype", dtype, DTYPES)
-    # margin + offset, not floats(margin, max_abs): the offset shrinks to 0, so entries
-    # shrink to the margin itself (hypothesis would prefer the "simpler" 1.0).
-    offset = st.floats(0.0, max_abs - margin, allow_nan=False)
-    elements = st.tuples(st.booleans(), offset).map(lambda p: (-1) ** p[0] * (margin + p[1]))
-    return _kink_arrays(_check_shape(shape), elements, dtype, margin)
-
-
-def arrays_near_kinks(
-    shape: Any, *, distance: float = 1e-6, dtype: str = "float64"
-) -> SearchStrategy[np.ndarray]:
-    """Return a strategy for arrays whose entries lie within `distance` of the kink at 0.
-
-    Parameters
-    ----------
-    shape : tuple of int or strategy
-        The array shape.
-    distance : float
-        Every entry has ``|v| <= distance``.
-    dtype : str
-        ``"float64"`` or ``"float32"``.
-
-    Returns
-    -------
-    SearchStrategy[ndarray]
-        Shrinks toward zeros (exactly on the kink).
-
-    Examples
-    --------
-    >>> from hypothesis import find
-    >>> x = find(arrays_near_kinks((2,), distance=1e-3), lambda x: (x != 0).any())
-    >>> bool(abs(x).max() <= 1e-3)
-    True
-    """
-    _positive("distance", distance)
-    check_choice("dtype", dtype, DTYPES)
-    elements = st.floats(-distance, distance, allow_nan=False)
-    return _kink_arrays(_check_shape(shape), elements, dtype, 0.0)
-
-
-@st.composite
-def _kink_arrays(draw: Any, shape: Any, elements: SearchStrategy, dtype: str, margin: float):
-    x = draw(hnp.arrays(np.float64, _draw(draw, shape), elements=elements)).astype(dtype)
-    # Rounding to float32 may bring an entry under the margin: step it back outward.
-    short = np.abs(x) < margin
-    x[short] = np.nextafter(x[short], np.copysign(np.inf, x[short]))
-    return x
-
-
-# ---------------------------------------------------------------- Jacobians
-
-
-def smooth_maps(
-    *,
-    min_inputs: Any = 1,
-    max_inputs: Any = 4,
-    min_outputs: Any = 1,
-    max_outputs: Any = 4,
-    max_abs: float = 2.0,
-) -> SearchStrategy[SmoothMap]:
-    """Return a strategy for :class:`SmoothMap` problems: Jacobians of any small shape.
-
-    Parameters
-    ----------
-    min_inputs, max_inputs : int or strategy
-        Bounds on the number of inputs ``n`` (``>= 1``).
-    min_outputs, max_outputs : int or strategy
-        Bounds on the number of outputs ``m`` (``>= 1``).
-    max_abs : float
-        Bound on the entries of ``A``, ``b`` and ``x``.
-
-    Returns
-    -------
-    SearchStrategy[SmoothMap]
-        Shrinks toward one input, one output and zeros.
-
-    Examples
-    --------
-    >>> from hypothesis import find
-    >>> m = find(smooth_maps(min_inputs=2), lambda m: m.A.shape[0] > 1)
-    >>> m.A.shape
-    (2, 2)
-    """
-    _check_bounds(min_inputs, max_inputs, "min_inputs", "max_inputs", least=1)
-    _check_bounds(min_outputs, max_outputs, "min_outputs", "max_outputs", least=1)
-    _positive("max_abs", max_abs)
-    return _smooth_maps((min_inputs, max_inputs), (min_outputs, max_outputs), max_abs)
-
-
-@st.composite
-def _smooth_maps(draw: Any, inputs: tuple, outputs: tuple, max_abs: float) -> SmoothMap:
-    n = draw(st.integers(*_draw_bounds(draw, *inputs, ("min_inputs", "max_inputs"), 1)))
-    m = draw(st.integers(*_draw_bounds(draw, *outputs, ("min_outputs", "max_outputs"), 1)))
-    entries = _floats(max_abs, "float64")
-    a = draw(hnp.arrays(np.float64, (m, n), elements=entries))
-    b = draw(hnp.arrays(np.float64, (m,), elements=entries))
-    return SmoothMap(a, b, draw(hnp.arrays(np.float64, (n,), elements=entries)))
