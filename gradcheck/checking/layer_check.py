@@ -83,8 +83,10 @@ def run_layer_check(
 
 
 def _layer_status(problems: list, checks: dict) -> str:
-    """Return the layer's outcome: a broken contract or a wrong gradient fails it; a check
-    that cannot decide (and nothing wrong) leaves it inconclusive.
+    """Return the layer's outcome: failed, inconclusive or passed.
+
+    A broken contract or a wrong gradient fails the layer; a check that cannot decide (and
+    nothing wrong) leaves it inconclusive.
     """
     statuses = {r.status for r in checks.values() if r is not None}
     if problems or "failed" in statuses:

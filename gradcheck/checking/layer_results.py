@@ -172,7 +172,7 @@ class LayerCheckResult:
 
 
 def _head(result: LayerCheckResult) -> str:
-    """Return the first line's verdict: PASSED, FAILED naming the first wrong layer, or INCONCLUSIVE."""
+    """Return the headline: PASSED, FAILED naming the first wrong layer, or INCONCLUSIVE."""
     if result.status == "passed":
         return "PASSED"
     first = next((r.index for r in result.layers if r.status == result.status), None)
