@@ -16,3 +16,13 @@ def test_the_plugin_copies_agree_with_the_fixture_and_the_vocabulary():
     # nothing of gradcheck at import time, so it keeps literal copies; they must agree.
     assert plugin.MODES == fixture.MODES == _vocab.CHECK_MODES
     assert set(plugin.MARKER_KEYWORDS) == set(fixture.OVERRIDABLE)
+
+
+def test_check_outcomes_come_from_one_place():
+    from gradcheck.checking import gradient_results
+    from gradcheck.report.schema import SCHEMA
+
+    assert gradient_results.STATUSES is _vocab.CHECK_STATUSES
+    assert tuple(_format.OUTCOME_STYLES) == _vocab.CHECK_STATUSES
+    status = SCHEMA["$defs"]["gradient_check"]["properties"]["status"]
+    assert status["enum"] == list(_vocab.CHECK_STATUSES)
