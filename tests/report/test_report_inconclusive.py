@@ -232,9 +232,7 @@ def check_dicts(draw) -> dict:
     params = []
     for k in range(draw(st.integers(0, 3))):
         param_status = draw(_STATUS_OR_NONE)
-        param_passed = (
-            draw(st.booleans()) if param_status is None else param_status == "passed"
-        )
+        param_passed = draw(st.booleans()) if param_status is None else param_status == "passed"
         row = {"path": f"p{k}", "shape": [2], "passed": param_passed}
         if param_status is not None:
             row["status"] = param_status
