@@ -64,7 +64,8 @@ def run_layer_check(
     checks = _run_checks(state, options)
     status = _layer_status(state.problems, checks)
     failed = status != "passed"
-    kind, specific = _kind_and_diagnoses(state, status == "failed", checks, rng)
+    # an inconclusive layer is diagnosed too: a flat forward is why its check cannot decide
+    kind, specific = _kind_and_diagnoses(state, failed, checks, rng)
     diagnoses = nd.name_scales(_ranked(state.problems + specific, checks, name), x, y)
     return LayerReport(
         index=index,
