@@ -247,7 +247,7 @@ def _kinks_blocks(kinks: list) -> list:
 
 
 def layer_check_blocks(check: dict, position: int) -> list:
-    """Return the blocks of one ``layer_check`` dict: the per-layer table, then failing layers."""
+    """Return the blocks of one ``layer_check`` dict: its table, then the layers not passed."""
     layers = check.get("layers") or []
     title = check_title(check, position)
     blocks: list = [Heading(3, title, outcome_style(check)), Text(_layers_summary(check))]
@@ -266,7 +266,7 @@ def layer_check_blocks(check: dict, position: int) -> list:
     blocks.append(Table(headers, rows, statuses, stack=True))
     for layer in layers:
         if outcome(layer) in ("failed", "inconclusive"):
-            blocks += _failing_layer_blocks(layer)
+            blocks += _layer_detail_blocks(layer)
     return blocks
 
 
@@ -296,7 +296,7 @@ def _layer_row(layer: dict) -> list[str]:
     ]
 
 
-def _failing_layer_blocks(layer: dict) -> list:
+def _layer_detail_blocks(layer: dict) -> list:
     """Return a failed or inconclusive layer's verdict, what it could not certify, its worst."""
     style = outcome_style(layer)
     title = f"Layer {fmt_num(layer.get('index'))}: {layer.get('name')}"
