@@ -18,3 +18,13 @@ def test_the_plugin_and_the_fixture_read_the_one_vocabulary():
     assert plugin.MARKER_KEYWORDS is _vocab.MARKER_KEYWORDS
     assert fixture.OVERRIDABLE is _vocab.CHECK_SETTINGS
     assert list(_vocab.MARKER_KEYWORDS) == list(_vocab.CHECK_SETTINGS)
+
+
+def test_check_outcomes_come_from_one_place():
+    from gradcheck.checking import gradient_results
+    from gradcheck.report.schema import SCHEMA
+
+    assert gradient_results.STATUSES is _vocab.CHECK_STATUSES
+    assert tuple(_format.OUTCOME_STYLES) == _vocab.CHECK_STATUSES
+    status = SCHEMA["$defs"]["gradient_check"]["properties"]["status"]
+    assert status["enum"] == list(_vocab.CHECK_STATUSES)

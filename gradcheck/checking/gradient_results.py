@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradcheck._jsonsafe import json_float, to_jsonable
+from gradcheck._vocab import CHECK_STATUSES
 from gradcheck.numeric.stencils import DEFAULT_METHOD
 
 #: At most this many failures in ``to_dict()`` and in the table.
@@ -28,7 +29,7 @@ MAX_TABLE_FAILURES = 10
 #: relative to that fraction (see the module docstring).
 REL_FLOOR = 0.1
 #: The three outcomes of an entry, a parameter and a report.
-STATUSES = ("passed", "failed", "inconclusive")
+STATUSES = CHECK_STATUSES
 
 
 @dataclass(frozen=True)

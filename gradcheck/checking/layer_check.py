@@ -62,7 +62,9 @@ def run_layer_check(
     if not problems:
         _measure_mixing(state, rng)
     checks = _run_checks(state, options)
-    failed = bool(state.problems) or not all(r.passed for r in checks.values() if r is not None)
+    status = _layer_status(state.problems, checks)
+    failed = status != "passed"
+    # an inconclusive layer is diagnosed too: a flat forward is why its check cannot decide
     kind, specific = _kind_and_diagnoses(state, failed, checks, rng)
     diagnoses = nd.name_scales(_ranked(state.problems + specific, checks, name), x, y)
     return LayerReport(
@@ -71,6 +73,7 @@ def run_layer_check(
         kind=kind,
         passed=not failed,
         verdict=verdict_line(not failed, diagnoses, checks),
+        status=status,
         diagnoses=diagnoses,
         input_gradient=checks.get("x"),
         param_reports=checks.get("params"),
@@ -78,6 +81,18 @@ def run_layer_check(
         n_params=sum(int(np.size(p)) for p in layer.params.values()),
         notes=state.notes,
     )
+
+
+def _layer_status(problems: list, checks: dict) -> str:
+    """Return the layer's outcome: failed, inconclusive or passed.
+
+    A broken contract or a wrong gradient fails the layer; a check that cannot decide (and
+    nothing wrong) leaves it inconclusive.
+    """
+    statuses = {r.status for r in checks.values() if r is not None}
+    if problems or "failed" in statuses:
+        return "failed"
+    return "inconclusive" if "inconclusive" in statuses else "passed"
 
 
 def _finite(array: np.ndarray, label: str, path: str) -> np.ndarray:
@@ -272,6 +287,10 @@ def verdict_line(passed: bool, diagnoses: list, checks: dict) -> str:
     """Return the one-line verdict of a layer: "ok" or the top diagnosis, shortened."""
     if passed:
         return "ok"
+    statuses = {r.status for r in checks.values() if r is not None}
+    if "failed" not in statuses and "inconclusive" in statuses and not diagnoses:
+        items = [item for r in checks.values() if r is not None for item in r.inconclusive]
+        return f"inconclusive at {items[0].path}: {items[0].reason}" if items else "inconclusive"
     if diagnoses:
         top = diagnoses[0]
         words = top.message.removeprefix(f"`{top.path}`: ").removeprefix(f"`{top.path}` ")

@@ -47,6 +47,9 @@ class LayerReport:
     notes : list of str
         Information that is not a failure: in-place writes (checked on private copies),
         a forward that mixes samples.
+    status : str
+        ``"passed"``, ``"failed"`` or ``"inconclusive"`` (no contract problem, no wrong
+        gradient, but a gradient check could not certify); by default from `passed`.
     """
 
     index: int
@@ -60,6 +63,11 @@ class LayerReport:
     batch_independent: bool | None = None
     n_params: int = 0
     notes: list = field(default_factory=list)
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            object.__setattr__(self, "status", "passed" if self.passed else "failed")
 
     @property
     def max_rel_error(self) -> float:
@@ -88,6 +96,7 @@ class LayerReport:
             "batch_independent": self.batch_independent,
             "diagnoses": [d.to_dict() for d in self.diagnoses],
             "notes": list(self.notes),
+            "status": self.status,
         }
 
 
@@ -108,8 +117,14 @@ class LayerCheckResult:
         return all(layer.passed for layer in self.layers)
 
     @property
+    def status(self) -> str:
+        """``"passed"``, ``"failed"`` (a layer failed) or ``"inconclusive"`` (none failed)."""
+        statuses = {layer.status for layer in self.layers}
+        return next((s for s in ("failed", "inconclusive") if s in statuses), "passed")
+
+    @property
     def first_failure(self) -> int | None:
-        """Index of the first failing layer, or None."""
+        """Index of the first layer that did not pass (failed or inconclusive), or None."""
         return next((layer.index for layer in self.layers if not layer.passed), None)
 
     @property
@@ -128,6 +143,7 @@ class LayerCheckResult:
             "kind": "layer_check",
             "title": self.title,
             "passed": self.passed,
+            "status": self.status,
             "first_failure": self.first_failure,
             "n_evaluations": self.n_evaluations,
             "layers": [layer.to_dict() for layer in self.layers],
@@ -143,7 +159,7 @@ class LayerCheckResult:
             "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[5]
             for row in rows
         ]
-        head = "PASSED" if self.passed else f"FAILED: first wrong layer is #{self.first_failure}"
+        head = _head(self)
         title = f"{self.title}: " if self.title else ""
         notes = [f"note #{r.index} {r.name}: {n}" for r in self.layers for n in r.notes]
         return "\n".join([f"{title}layer check {head}", *lines, *notes])
@@ -153,3 +169,13 @@ class LayerCheckResult:
         from gradcheck.report import save_check_report
 
         return save_check_report(self, path)
+
+
+def _head(result: LayerCheckResult) -> str:
+    """Return the headline: PASSED, FAILED naming the first wrong layer, or INCONCLUSIVE."""
+    if result.status == "passed":
+        return "PASSED"
+    first = next((r.index for r in result.layers if r.status == result.status), None)
+    if result.status == "failed":
+        return f"FAILED: first wrong layer is #{first}"
+    return f"INCONCLUSIVE: layer #{first} could not be certified"

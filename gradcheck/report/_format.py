@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gradcheck._vocab import WORST_FIRST
+from gradcheck._vocab import CHECK_STATUSES, WORST_FIRST
 
 NONFINITE_TEXT = {"nan": "NaN", "inf": "Inf", "-inf": "-Inf"}
 SEVERITIES = WORST_FIRST  # the order reports list findings in
@@ -63,11 +63,75 @@ def _fmt_value(value: Any) -> str:
     return fmt_num(value)
 
 
-def fmt_passed(passed: Any) -> str:
-    """Return "PASS" / "FAIL" / "—" for a passed flag."""
-    if passed is None:
-        return MISSING
-    return "PASS" if passed else "FAIL"
+#: A check's outcome -> its style key (badge, row class, paragraph class); the label is
+#: the key in capitals ("PASS", "FAIL", "INCONCLUSIVE").
+OUTCOME_STYLES = dict(zip(CHECK_STATUSES, ("pass", "fail", "inconclusive"), strict=True))
+
+
+def outcome(item: Any) -> str:
+    """Return the outcome of a check, parameter or layer dict: one of ``CHECK_STATUSES`` or "".
+
+    Its ``status`` when present; for files saved before ``status`` existed, derived from
+    ``passed`` (True: "passed", False: "failed"); "" when neither says.
+
+    Examples
+    --------
+    >>> outcome({"passed": False, "status": "inconclusive"}), outcome({"passed": False})
+    ('inconclusive', 'failed')
+    """
+    if not isinstance(item, dict):
+        return ""
+    status = item.get("status")
+    if status in CHECK_STATUSES:
+        return status
+    passed = item.get("passed")
+    return {True: "passed", False: "failed"}.get(passed, "") if isinstance(passed, bool) else ""
+
+
+def outcome_style(item: Any) -> str:
+    """Return the style key of a dict's outcome: "pass", "fail", "inconclusive" or ""."""
+    return OUTCOME_STYLES.get(outcome(item), "")
+
+
+def fmt_outcome(item: Any) -> str:
+    """Return "PASS" / "FAIL" / "INCONCLUSIVE" for a check, parameter or layer dict; "—" if unknown.
+
+    Examples
+    --------
+    >>> fmt_outcome({"passed": False, "status": "inconclusive"}), fmt_outcome({"passed": True})
+    ('INCONCLUSIVE', 'PASS')
+    """
+    return outcome_style(item).upper() or MISSING
+
+
+def inconclusive_items(check: dict) -> list[dict]:
+    """Return what a check dict could not certify: its ``inconclusive`` items, or its layers'.
+
+    Each item is a dict with ``path``, ``reason`` and ``advice`` (as ``Inconclusive.to_dict``).
+    """
+    if check.get("kind") != "layer_check":
+        return [i for i in check.get("inconclusive") or [] if isinstance(i, dict)]
+    items = []
+    for layer in check.get("layers") or []:
+        for label in ("input_gradient", "params"):
+            sub = layer.get(label)
+            if isinstance(sub, dict):
+                items += inconclusive_items(sub)
+    return items
+
+
+def fmt_inconclusive(item: dict) -> str:
+    """Return an inconclusive item as one sentence: where, why, and what to change.
+
+    Examples
+    --------
+    >>> fmt_inconclusive({"path": "w", "reason": "too coarse", "advice": "Use float64"})
+    '`w`: too coarse. Use float64'
+    """
+    path = item.get("path")
+    where = f"`{path}`" if path else ("the bare parameter" if path == "" else "the check")
+    reason, advice = str(item.get("reason") or "no reason recorded"), item.get("advice")
+    return f"{where}: {reason}." + (f" {advice}" if advice else "")
 
 
 def fmt_steps(finding: dict) -> str:
@@ -126,41 +190,72 @@ def verdict(data: dict) -> dict:
     `level` is "pass", "warn", "fail" or "empty".
 
     Red (``fail``) when a gradient check failed or the monitor found an error; amber (``warn``)
-    for warnings only; green (``pass``) otherwise.
+    when a check was inconclusive or the monitor warned; green (``pass``) only when every check
+    passed and the monitor found nothing worse than information.
     """
     checks = data.get("checks") or []
     monitor = data.get("monitor")
-    failed = [check_title(c, i) for i, c in enumerate(checks) if c.get("passed") is False]
+    outcomes = [outcome(c) for c in checks]
     counts = severity_counts(monitor)
-    details = _verdict_details(checks, failed, monitor, counts)
+    details = _checks_details(checks, outcomes) + _monitor_details(monitor, counts)
     if not checks and monitor is None:
         return {"level": "empty", "headline": "Nothing to report", "details": details}
-    if failed or counts["error"]:
+    if "failed" in outcomes or counts["error"]:
         return {"level": "fail", "headline": "Problems found", "details": details}
+    if "inconclusive" in outcomes:
+        return {
+            "level": "warn",
+            "headline": "Not everything could be certified",
+            "details": details,
+        }
     if counts["warning"]:
         return {"level": "warn", "headline": "Warnings", "details": details}
     return {"level": "pass", "headline": "All clear", "details": details}
 
 
-def _verdict_details(checks: list, failed: list, monitor: dict | None, counts: dict) -> list[str]:
+def _checks_details(checks: list, outcomes: list) -> list[str]:
+    if not checks:
+        return ["No gradient checks in this run."]
+    if all(o == "passed" for o in outcomes):
+        return [f"All {len(checks)} gradient checks passed."]
+    titled = list(zip(outcomes, (check_title(c, i) for i, c in enumerate(checks)), strict=True))
+    failed = [title for o, title in titled if o == "failed"]
+    unsure = [
+        _why(c, title) for c, (o, title) in zip(checks, titled, strict=True) if o == "inconclusive"
+    ]
+    unknown = outcomes.count("")
     details = []
-    if checks:
-        if failed:
-            details.append(
-                f"{len(failed)} of {len(checks)} gradient checks failed: " + ", ".join(failed) + "."
-            )
-        else:
-            details.append(f"All {len(checks)} gradient checks passed.")
-    else:
-        details.append("No gradient checks in this run.")
-    if monitor is None:
-        details.append("No training monitor in this run.")
-    elif not any(counts.values()):
-        details.append("Training monitor: no findings.")
-    else:
-        parts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in counts.items() if n]
-        details.append("Training monitor: " + ", ".join(parts) + ".")
+    if failed:
+        details.append(
+            f"{len(failed)} of {len(checks)} gradient checks failed: " + ", ".join(failed) + "."
+        )
+    if unsure:
+        details.append(
+            f"{len(unsure)} of {len(checks)} gradient checks inconclusive: "
+            + "; ".join(unsure)
+            + "."
+        )
+    if unknown:
+        details.append(f"{unknown} of {len(checks)} gradient checks carry no outcome.")
     return details
+
+
+def _why(check: dict, title: str) -> str:
+    """Return an inconclusive check's title with its first reason and advice in parentheses."""
+    items = inconclusive_items(check)
+    if not items:
+        return title
+    more = f"; +{len(items) - 1} more" if len(items) > 1 else ""
+    return f"{title} ({fmt_inconclusive(items[0]).rstrip('.')}{more})"
+
+
+def _monitor_details(monitor: dict | None, counts: dict) -> list[str]:
+    if monitor is None:
+        return ["No training monitor in this run."]
+    if not any(counts.values()):
+        return ["Training monitor: no findings."]
+    parts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in counts.items() if n]
+    return ["Training monitor: " + ", ".join(parts) + "."]
 
 
 ABRIDGED = " ..."  # how a layer check's one-line verdict marks that it was shortened

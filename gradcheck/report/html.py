@@ -10,7 +10,7 @@ import base64
 from html import escape
 from typing import Any
 
-from gradcheck.report._format import verdict
+from gradcheck.report._format import OUTCOME_STYLES, verdict
 from gradcheck.report.model import DEFAULT_TITLE, as_run_data
 from gradcheck.report.sections import (
     SECTIONS,
@@ -24,7 +24,8 @@ from gradcheck.report.sections import (
 LABELS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "empty": "EMPTY"}
 
 CSS = """
-:root { --pass: #1e7e34; --warn: #b06000; --fail: #c5221f; --muted: #5f6368;
+:root { --pass: #1e7e34; --warn: #b06000; --fail: #c5221f; --inconclusive: #b06000;
+  --amber: #f29900; --muted: #5f6368;
   --line: #dadce0; --head: #f1f3f4; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -47,6 +48,7 @@ nav a { color: inherit; margin-right: .9rem; }
 .badge { display: inline-block; font-size: .75rem; font-weight: 600; padding: .05rem .45rem;
   border-radius: 999px; color: #fff; vertical-align: middle; }
 .badge-pass { background: var(--pass); } .badge-fail { background: var(--fail); }
+.badge-inconclusive { background: var(--inconclusive); }
 .table-wrap { overflow-x: auto; -webkit-overflow-scrolling: touch; margin: .4rem 0 .8rem;
   border: 1px solid var(--line); border-radius: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
@@ -60,11 +62,13 @@ tr.row-error td:first-child, tr.row-fail td:first-child { border-left: 4px solid
 tr.row-warning td:first-child { border-left: 4px solid #f29900; }
 tr.row-info td:first-child { border-left: 4px solid #1a73e8; }
 tr.row-pass td:first-child { border-left: 4px solid var(--pass); }
+tr.row-inconclusive td:first-child { border-left: 4px solid var(--amber); }
 .sev { font-weight: 600; text-transform: uppercase; font-size: .75rem; }
 .sev-error { color: var(--fail); } .sev-warning { color: var(--warn); }
 .sev-info { color: #1a73e8; }
 p.note { color: var(--muted); font-style: italic; }
 p.fail { color: var(--fail); } p.pass { color: var(--pass); }
+p.inconclusive { color: var(--inconclusive); }
 figure { margin: 1rem 0 1.5rem; }
 figcaption { font-weight: 600; margin-bottom: .35rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
@@ -83,6 +87,7 @@ footer { margin-top: 2.5rem; color: var(--muted); font-size: .8rem; }
   table.stack tr.row-warning { border-left: 4px solid #f29900; }
   table.stack tr.row-info { border-left: 4px solid #1a73e8; }
   table.stack tr.row-pass { border-left: 4px solid var(--pass); }
+  table.stack tr.row-inconclusive { border-left: 4px solid var(--amber); }
 }
 @media print {
   body { font-size: 10pt; } main { max-width: none; padding: 0; } nav { display: none; }
@@ -169,7 +174,7 @@ def _section(anchor: str, blocks: list) -> str:
 def _block_html(block: Any) -> str:
     if isinstance(block, Heading):
         badge = ""
-        if block.status in ("pass", "fail"):
+        if block.status in OUTCOME_STYLES.values():
             badge = f' <span class="badge badge-{block.status}">{block.status.upper()}</span>'
         return f"<h{block.level}>{_e(block.text)}{badge}</h{block.level}>"
     if isinstance(block, Image):

@@ -10,7 +10,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from gradcheck.report._format import verdict
+from gradcheck.report._format import OUTCOME_STYLES, verdict
 from gradcheck.report.model import DEFAULT_TITLE, as_run_data
 from gradcheck.report.plots import plot_jobs
 from gradcheck.report.sections import (
@@ -110,7 +110,7 @@ def _render_block(block: Any) -> list[str]:
         title = md_escape(block.title)
         return [f"**{title}**", "", f"![{title}]({quote(block.path)})", ""]
     if isinstance(block, Heading):
-        badge = f" — {block.status.upper()}" if block.status in ("pass", "fail") else ""
+        badge = f" — {block.status.upper()}" if block.status in OUTCOME_STYLES.values() else ""
         return ["#" * block.level + " " + md_escape(block.text) + badge, ""]
     if isinstance(block, Text):
         text = block.text if block.status == "raw" else md_escape(block.text)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradcheck._thin import thin_indices
-from gradcheck.report._format import check_title
+from gradcheck.report._format import check_title, outcome
 from gradcheck.report.model import series_values
 
 MAX_POINTS = 2000
@@ -311,16 +311,16 @@ def failing_scatters(data: dict) -> list[tuple[str, dict]]:
             for layer in check.get("layers") or []:
                 for label in ("input_gradient", "params"):
                     sub = layer.get(label) or {}
-                    if sub.get("passed") is False and _has(sub.get("scatter")):
+                    if outcome(sub) == "failed" and _has(sub.get("scatter")):
                         found.append((f"{title}: layer {layer.get('name')} ({label})", sub))
-        elif check.get("passed") is False and _has(check.get("scatter")):
+        elif outcome(check) == "failed" and _has(check.get("scatter")):
             found.append((title, check))
     return found
 
 
 def _draw_scatter(fig: Any, check: dict) -> None:
     scatter = check["scatter"]
-    failing = {p.get("path") for p in check.get("params") or [] if p.get("passed") is False}
+    failing = {p.get("path") for p in check.get("params") or [] if outcome(p) == "failed"}
     paths = sorted(scatter, key=lambda p: (p not in failing, p))[:4]
     fig.set_size_inches(3.2 * len(paths), 3.2)
     for i, path in enumerate(paths):
@@ -354,9 +354,18 @@ def _no_scatter_note(data: dict) -> str:
     checks = data.get("checks") or []
     if not checks:
         return "Not drawn: this run has no gradient checks."
-    if any(check.get("passed") is False for check in checks):
+    outcomes = [outcome(check) for check in checks]
+    if "failed" in outcomes:
         return "Not drawn: the failing checks carry no `scatter` data."
-    return "Drawn for failing gradient checks only: every check passed."
+    if all(o == "passed" for o in outcomes):
+        return "Drawn for failing gradient checks only: every check passed."
+    unsure = outcomes.count("inconclusive")
+    if unsure:
+        return (
+            "Drawn for failing gradient checks only: no check failed, "
+            f"{unsure} of {len(checks)} inconclusive (see the gradient checks)."
+        )
+    return "Drawn for failing gradient checks only: no check failed."
 
 
 def plot_jobs(data: dict) -> list[tuple]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradcheck._vocab import CHECK_STATUSES
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.report._validator import check
 
@@ -39,6 +40,22 @@ _BOOL_NULL = {"type": ["boolean", "null"]}
 _NUM = _ref("number")
 _NUM_NULL = _ref("number_or_null")
 _MAP = {"type": "object"}
+# a check's outcome; optional, so that files saved before it existed still validate
+_STATUS = {"type": "string", "enum": list(CHECK_STATUSES)}
+# `passed` agrees with `status`: true exactly when the status is "passed"
+_AGREES = {
+    "allOf": [
+        {
+            "if": _obj(["status"], {"status": {"enum": [status]}}),
+            "then": {"properties": {"passed": {"const": status == "passed"}}},
+        }
+        for status in CHECK_STATUSES
+    ]
+}
+_INCONCLUSIVE = _obj(
+    ["reason"],
+    {"path": _STR_NULL, "reason": _STR, "advice": _STR_NULL, "entries": _INT_NULL},
+)
 
 _GRADIENT_CHECK = _obj(
     ["kind", "passed"],
@@ -53,6 +70,10 @@ _GRADIENT_CHECK = _obj(
         "dtype": _STR_NULL,
         "evaluated_dtype": _STR_NULL,
         "notes": _arr(_STR),
+        "status": _STATUS,
+        "inconclusive": _arr(_INCONCLUSIVE),
+        "detection_floor": _NUM_NULL,
+        "precision": _obj([], {"dtype": _STR_NULL, "reason": _STR_NULL}),
         "params": _arr(
             _obj(
                 ["path", "passed"],
@@ -60,11 +81,14 @@ _GRADIENT_CHECK = _obj(
                     "path": _STR,
                     "shape": _arr(_INT),
                     "passed": _BOOL,
+                    "status": _STATUS,
                     "max_rel_error": _NUM_NULL,
                     "checked": _INT_NULL,
                     "failed": _INT_NULL,
                     "size": _INT_NULL,
+                    "detection_floor": _NUM_NULL,
                 },
+                **_AGREES,
             )
         ),
         "failures": _arr(
@@ -93,6 +117,7 @@ _GRADIENT_CHECK = _obj(
             ),
         },
     },
+    **_AGREES,
 )
 
 _LAYER = _obj(
@@ -102,6 +127,7 @@ _LAYER = _obj(
         "name": _STR,
         "kind": _STR_NULL,
         "passed": _BOOL,
+        "status": _STATUS,
         "verdict": _STR_NULL,
         "max_rel_error": _NUM_NULL,
         "n_params": _INT_NULL,
@@ -109,7 +135,9 @@ _LAYER = _obj(
         "params": {"anyOf": [_ref("gradient_check"), {"type": "null"}]},
         "batch_independent": _BOOL_NULL,
         "diagnoses": _arr(_ref("diagnosis")),
+        "notes": _arr(_STR),
     },
+    **_AGREES,
 )
 
 _LAYER_CHECK = _obj(
@@ -118,10 +146,12 @@ _LAYER_CHECK = _obj(
         "kind": {"const": "layer_check"},
         "title": _STR_NULL,
         "passed": _BOOL,
+        "status": _STATUS,
         "first_failure": _INT_NULL,
         "n_evaluations": _INT_NULL,
         "layers": _arr(_ref("layer")),
     },
+    **_AGREES,
 )
 
 _FINDING = _obj(

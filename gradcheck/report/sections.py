@@ -20,9 +20,12 @@ from gradcheck.report._format import (
     fmt_evidence,
     fmt_index,
     fmt_num,
-    fmt_passed,
+    fmt_outcome,
     fmt_steps,
     full_verdict,
+    inconclusive_items,
+    outcome,
+    outcome_style,
     sorted_findings,
 )
 
@@ -31,7 +34,10 @@ WORST_ENTRIES = 10
 
 @dataclass(frozen=True)
 class Heading:
-    """A section heading; `level` 2 is a top section; `status` "pass"/"fail" adds a badge."""
+    """A section heading; `level` 2 is a top section; an outcome `status` adds a badge.
+
+    The outcome statuses are the values of ``OUTCOME_STYLES``: "pass", "fail", "inconclusive".
+    """
 
     level: int
     text: str
@@ -40,7 +46,7 @@ class Heading:
 
 @dataclass(frozen=True)
 class Text:
-    """A paragraph; `status` ("pass", "fail", "note") styles it."""
+    """A paragraph; `status` ("pass", "fail", "inconclusive", "note", "raw") styles it."""
 
     text: str
     status: str = ""
@@ -63,7 +69,7 @@ class Items:
 
 @dataclass(frozen=True)
 class Table:
-    """A table; `statuses` styles each row ("error", "warning", "fail", ""...).
+    """A table; `statuses` styles each row ("error", "warning", "fail", "inconclusive", ""...).
 
     `stack` marks a text-heavy table that a narrow screen shows as one card per row.
     """
@@ -116,16 +122,16 @@ def checks_blocks(checks: list) -> list:
 
 def gradient_check_blocks(check: dict, position: int, level: int = 3) -> list:
     """Return the blocks of one ``gradient_check`` dict: summary, params, worst, diagnoses."""
-    status = _status(check.get("passed"))
     blocks: list = [
-        Heading(level, check_title(check, position), status),
+        Heading(level, check_title(check, position), outcome_style(check)),
         Text(_check_summary(check)),
     ]
     params = check.get("params") or []
     if params:
         headers = ["Parameter", "Shape", "Result", "Max rel. error", "Checked", "Failed"]
         rows = [_param_row(p) for p in params]
-        blocks.append(Table(headers, rows, [_status(p.get("passed")) for p in params]))
+        blocks.append(Table(headers, rows, [outcome_style(p) for p in params]))
+    blocks += inconclusive_blocks(inconclusive_items(check), level + 1)
     blocks += failures_blocks(check.get("failures") or [], check.get("n_failures"), level + 1)
     blocks += diagnoses_blocks(check.get("diagnoses") or [], level + 1)
     blocks += _kinks_blocks(check.get("kinks") or [])
@@ -151,10 +157,32 @@ def _param_row(param: dict) -> list[str]:
     return [
         str(param.get("path") or "(bare array)"),
         fmt_index(shape) if shape is not None else MISSING,
-        fmt_passed(param.get("passed")),
+        fmt_outcome(param),
         fmt_num(param.get("max_rel_error")),
         fmt_num(param.get("checked")),
         fmt_num(param.get("failed")),
+    ]
+
+
+def inconclusive_blocks(items: list, level: int, label: str = "") -> list:
+    """Return what could not be certified: one row per item, its reason and what to change."""
+    if not items:
+        return []
+    headers = ["Parameter", "Entries", "Why it is inconclusive", "What to change"]
+    rows = [_inconclusive_row(item, label) for item in items]
+    heading = f"Inconclusive ({len(rows)} could not be certified)"
+    return [Heading(level, heading), Table(headers, rows, ["inconclusive"] * len(rows), True)]
+
+
+def _inconclusive_row(item: dict, label: str) -> list[str]:
+    path = item.get("path")
+    name = "(whole check)" if path is None else (path or "(bare array)")
+    entries = item.get("entries")
+    return [
+        f"{label} {name}".strip() if label else name,
+        fmt_num(entries) if isinstance(entries, int) and entries > 0 else MISSING,
+        str(item.get("reason") or MISSING),
+        str(item.get("advice") or ""),
     ]
 
 
@@ -219,10 +247,10 @@ def _kinks_blocks(kinks: list) -> list:
 
 
 def layer_check_blocks(check: dict, position: int) -> list:
-    """Return the blocks of one ``layer_check`` dict: the per-layer table, then failing layers."""
+    """Return the blocks of one ``layer_check`` dict: its table, then the layers not passed."""
     layers = check.get("layers") or []
     title = check_title(check, position)
-    blocks: list = [Heading(3, title, _status(check.get("passed"))), Text(_layers_summary(check))]
+    blocks: list = [Heading(3, title, outcome_style(check)), Text(_layers_summary(check))]
     headers = [
         "#",
         "Layer",
@@ -234,20 +262,22 @@ def layer_check_blocks(check: dict, position: int) -> list:
         "Verdict",
     ]
     rows = [_layer_row(layer) for layer in layers]
-    statuses = [_status(layer.get("passed")) for layer in layers]
+    statuses = [outcome_style(layer) for layer in layers]
     blocks.append(Table(headers, rows, statuses, stack=True))
     for layer in layers:
-        if layer.get("passed") is False:
-            blocks += _failing_layer_blocks(layer)
+        if outcome(layer) in ("failed", "inconclusive"):
+            blocks += _layer_detail_blocks(layer)
     return blocks
 
 
 def _layers_summary(check: dict) -> str:
     layers = check.get("layers") or []
-    failed = [layer for layer in layers if layer.get("passed") is False]
-    first = check.get("first_failure")
-    where = next((lay.get("name") for lay in layers if lay.get("index") == first), None)
+    outcomes = [outcome(layer) for layer in layers]
+    failed = [layer for layer in layers if outcome(layer) == "failed"]
+    first, where = (failed[0].get("index"), failed[0].get("name")) if failed else (None, None)
     text = f"{len(layers)} layers checked, {len(failed)} failed"
+    if "inconclusive" in outcomes:
+        text += f", {outcomes.count('inconclusive')} inconclusive"
     if first is not None:
         text += f"; the first failure is layer {first}" + (f" ({where})" if where else "")
     return text + f"; {fmt_num(check.get('n_evaluations'))} evaluations."
@@ -258,7 +288,7 @@ def _layer_row(layer: dict) -> list[str]:
         fmt_num(layer.get("index")),
         str(layer.get("name") or MISSING),
         str(layer.get("kind") or MISSING),
-        fmt_passed(layer.get("passed")),
+        fmt_outcome(layer),
         fmt_num(layer.get("max_rel_error")),
         fmt_num(layer.get("n_params")),
         fmt_num(layer.get("batch_independent")),
@@ -266,17 +296,19 @@ def _layer_row(layer: dict) -> list[str]:
     ]
 
 
-def _failing_layer_blocks(layer: dict) -> list:
-    blocks: list = [Heading(4, f"Layer {fmt_num(layer.get('index'))}: {layer.get('name')}", "fail")]
+def _layer_detail_blocks(layer: dict) -> list:
+    """Return a failed or inconclusive layer's verdict, what it could not certify, its worst."""
+    style = outcome_style(layer)
+    title = f"Layer {fmt_num(layer.get('index'))}: {layer.get('name')}"
+    blocks: list = [Heading(4, title, style)]
     if layer.get("verdict"):
-        blocks.append(Text(full_verdict(layer), "fail"))
-    subreports = [("input", layer.get("input_gradient")), ("", layer.get("params"))]
+        blocks.append(Text(full_verdict(layer), style))
+    subreports = [("∂input", layer.get("input_gradient")), ("", layer.get("params"))]
     diagnoses = list(layer.get("diagnoses") or [])
     for label, sub in subreports:
         if isinstance(sub, dict):
-            blocks += failures_blocks(
-                sub.get("failures") or [], sub.get("n_failures"), 5, "∂input" if label else ""
-            )
+            blocks += inconclusive_blocks(inconclusive_items(sub), 5, label)
+            blocks += failures_blocks(sub.get("failures") or [], sub.get("n_failures"), 5, label)
             diagnoses += [d for d in sub.get("diagnoses") or [] if d not in diagnoses]
     return blocks + diagnoses_blocks(diagnoses, 5)
 
@@ -304,10 +336,6 @@ def _plain_value(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(", ", ": "))
     return fmt_num(value, 6)
-
-
-def _status(passed: Any) -> str:
-    return {True: "pass", False: "fail"}.get(passed, "")
 
 
 def _findings_section(data: dict) -> list:

@@ -63,6 +63,10 @@ def assert_layers(layers: Sequence[Any], x: Any, **kwargs: Any) -> Any:
 
 def _layers_message(result: Any) -> str:
     first = result.layers[result.first_failure] if result.first_failure is not None else None
+    if getattr(result, "status", "failed") == "inconclusive":
+        where = f" (first: layer {first.index} `{first.name}`)" if first is not None else ""
+        return f"layer check was inconclusive{where}:\n{layers_failure_text(result)}"
+    first = next((la for la in result.layers if getattr(la, "status", "") == "failed"), first)
     where = f" (first failure: layer {first.index} `{first.name}`)" if first is not None else ""
     return f"layer check failed{where}:\n{layers_failure_text(result)}"
 

@@ -107,6 +107,22 @@ def make_gradient_check(passed=True, title=None, seed=0):
     return check
 
 
+REASON = "2 probe(s) left the loss's domain at every step"
+ADVICE = "Check at a point farther from the edge of the loss's domain"
+
+
+def make_inconclusive_check(title="Edge-of-domain check", seed=0):
+    """A check whose `dense1.b` could not be certified (nothing failed), as to_dict writes it."""
+    check = make_gradient_check(True, title=title, seed=seed)
+    params = check["params"]
+    for row in params:
+        row["status"] = "passed"
+    params[1].update(passed=False, status="inconclusive", failed=0)
+    item = {"path": "dense1.b", "reason": REASON, "advice": ADVICE, "entries": 2}
+    check.update(passed=False, status="inconclusive", inconclusive=[item])
+    return check
+
+
 def make_layer_check():
     ok, bad = make_gradient_check(True), make_gradient_check(False, seed=1)
     diag = {
@@ -289,6 +305,11 @@ def passing_check():
 @pytest.fixture
 def failing_check():
     return make_gradient_check(False, title="Broken MLP gradient check")
+
+
+@pytest.fixture
+def inconclusive_check():
+    return make_inconclusive_check()
 
 
 @pytest.fixture
