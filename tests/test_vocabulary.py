@@ -28,3 +28,9 @@ def test_check_outcomes_come_from_one_place():
     assert tuple(_format.OUTCOME_STYLES) == _vocab.CHECK_STATUSES
     status = SCHEMA["$defs"]["gradient_check"]["properties"]["status"]
     assert status["enum"] == list(_vocab.CHECK_STATUSES)
+
+
+def test_the_demo_has_words_for_every_check_outcome():
+    from gradcheck.commands.demo_phases import SAID
+
+    assert tuple(SAID) == _vocab.CHECK_STATUSES

@@ -56,9 +56,16 @@ def _problem(state: Any) -> dict:
     return state.problem
 
 
+# a check's status -> (how the heading says it, how the summary line says it)
+SAID = {
+    "passed": ("passes", "passed"),
+    "failed": ("FAILS", "FAILED"),
+    "inconclusive": ("is INCONCLUSIVE", "INCONCLUSIVE"),
+}
+
+
 def _say(state: Any, title: str, result: Any) -> None:
-    verdict = "passes" if result.passed else "FAILS"
-    print(f"\n== {title}: {verdict}\n{result}")
+    print(f"\n== {title}: {SAID[result.status][0]}\n{result}")
     state.checks.append(result)
 
 
@@ -69,7 +76,7 @@ def phase_check_layers(state: Any) -> None:
     x, _ = _check_batch(state)
     result = check_layers(state.model.layers, x, seed=state.args.seed, title="trained MLP, layers")
     _say(state, "layer-by-layer check of the trained MLP", result)
-    state.summary.append(f"layer check {'passed' if result.passed else 'FAILED'}")
+    state.summary.append(f"layer check {SAID[result.status][1]}")
 
 
 def phase_check_gradient(state: Any) -> None:
@@ -82,7 +89,7 @@ def phase_check_gradient(state: Any) -> None:
     _say(state, "full gradient check of the trained MLP", report)
     state.summary.append(
         f"gradient check of {sum(p.size for p in problem['params'].values()):,} entries "
-        f"{'passed' if report.passed else 'FAILED'} ({report.n_evaluations:,} evaluations)"
+        f"{SAID[report.status][1]} ({report.n_evaluations:,} evaluations)"
     )
 
 
