@@ -34,7 +34,8 @@ STORIES = [  # (file stem, module, what the reader sees)
         "story-b-relu-cost-sum",
         story_relu_cost_sum,
         "Story (b): a ReLU net whose cost grows to infinity: the gradient is 64x (the batch size) "
-        "too large; the monitor shows the divergence, the overflow and the first Inf.",
+        "too large; the monitor names the exploding update first, and the divergence, the "
+        "overflow and the first Inf as its consequences.",
     ),
     (
         "story-d-accumulating-grad",
@@ -56,7 +57,8 @@ DEMO = [
     (
         "demo/sigmoid-story.html",
         "Story (a) in training: 1000 sigmoid units on raw 0..255 pixels "
-        "under the monitor: saturation, overflow, underflow, a diverging loss.",
+        "under the monitor: saturation first, exploding updates (the loss rises after a large "
+        "step), and the underflow that follows from the saturation.",
     ),
     (
         "demo/report.json",
