@@ -344,6 +344,21 @@ def _round(value: Any) -> Any:
     return value
 
 
+def has_data(value: Any) -> bool:
+    """Return whether a report value holds anything to draw (a non-None leaf somewhere).
+
+    Examples
+    --------
+    >>> has_data([None, None]), has_data({"a": {"b": [None, 1.0]}}), has_data(0.0)
+    (False, True, True)
+    """
+    if isinstance(value, list):
+        return any(v is not None for v in value)
+    if isinstance(value, dict):
+        return any(has_data(v) for v in value.values())
+    return value is not None
+
+
 def series_values(values: list) -> list[float | None]:
     """Decode a JSON-safe series (``"nan"``/``"inf"`` strings, None) into floats and None."""
     return [None if v is None else parse_float(v) for v in values]

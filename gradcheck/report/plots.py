@@ -16,13 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradcheck._thin import thin_indices
-from gradcheck.report._format import check_title, outcome
-from gradcheck.report.model import series_values
+from gradcheck.report.model import has_data, series_values
+from gradcheck.report.scatter_plots import (
+    MAX_SCATTERS,
+    draw_scatter,
+    failing_scatters,
+    no_scatter_note,
+)
 
 MAX_POINTS = 2000
 MAX_LINES = 12
 MAX_PANELS = 8
-MAX_SCATTERS = 4
 # Finite values beyond this are drawn as off-scale markers (like Inf): near 1e308,
 # matplotlib's axis margins overflow and a log axis cannot be drawn at all.
 OFF_SCALE = 1e100
@@ -103,18 +107,10 @@ def _get(data: dict, path: str) -> Any:
     return data
 
 
-def _has(value: Any) -> bool:
-    if isinstance(value, list):
-        return any(v is not None for v in value)
-    if isinstance(value, dict):
-        return any(_has(v) for v in value.values())
-    return value is not None
-
-
 def missing_note(spec: PlotSpec, data: dict) -> str | None:
     """Return why `spec` cannot be drawn from `data` (the missing series), or None."""
-    missing = [path for path in spec.needs if not _has(_get(data, path))]
-    if spec.any_of and not any(_has(_get(data, path)) for path in spec.any_of):
+    missing = [path for path in spec.needs if not has_data(_get(data, path))]
+    if spec.any_of and not any(has_data(_get(data, path)) for path in spec.any_of):
         missing.append(" or ".join(spec.any_of))
     if not missing:
         return None
@@ -124,7 +120,7 @@ def missing_note(spec: PlotSpec, data: dict) -> str | None:
 def _metric_lines(ax: Any, data: dict, metric: str, *, log: bool = False) -> None:
     series = data["monitor"]["series"]
     by_name = (series.get("metrics") or {}).get(metric) or {}
-    names = [n for n, v in by_name.items() if _has(v)]
+    names = [n for n, v in by_name.items() if has_data(v)]
     firsts = [
         _line(
             ax,
@@ -230,7 +226,7 @@ def _draw_fractions(fig: Any, data: dict) -> None:
         _metric_lines(ax, data, metric)
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(label, fontsize=9)
-        if not _has(_get(data, f"monitor.series.metrics.{metric}")):
+        if not has_data(_get(data, f"monitor.series.metrics.{metric}")):
             ax.text(0.5, 0.5, "no data", ha="center", transform=ax.transAxes)
 
 
@@ -299,75 +295,6 @@ PLOT_SPECS = (
 )
 
 
-def failing_scatters(data: dict) -> list[tuple[str, dict]]:
-    """Return ``(title, scatter)`` for each failing gradient check that carries a scatter.
-
-    Failing layers of a layer check contribute their input and parameter sub-reports.
-    """
-    found = []
-    for position, check in enumerate(data.get("checks") or []):
-        title = check_title(check, position)
-        if check.get("kind") == "layer_check":
-            for layer in check.get("layers") or []:
-                for label in ("input_gradient", "params"):
-                    sub = layer.get(label) or {}
-                    if outcome(sub) == "failed" and _has(sub.get("scatter")):
-                        found.append((f"{title}: layer {layer.get('name')} ({label})", sub))
-        elif outcome(check) == "failed" and _has(check.get("scatter")):
-            found.append((title, check))
-    return found
-
-
-def _draw_scatter(fig: Any, check: dict) -> None:
-    scatter = check["scatter"]
-    failing = {p.get("path") for p in check.get("params") or [] if outcome(p) == "failed"}
-    paths = sorted(scatter, key=lambda p: (p not in failing, p))[:4]
-    fig.set_size_inches(3.2 * len(paths), 3.2)
-    for i, path in enumerate(paths):
-        ax = fig.add_subplot(1, len(paths), i + 1)
-        pairs = [
-            (n, a)
-            for n, a in zip(
-                series_values(scatter[path]["numeric"]),
-                series_values(scatter[path]["analytic"]),
-                strict=False,
-            )
-            if n is not None and a is not None and math.isfinite(n) and math.isfinite(a)
-        ]
-        xs, ys = [n for n, _ in pairs], [a for _, a in pairs]
-        ax.scatter(xs, ys, s=8, color="C3" if path in failing else "C0")
-        if pairs:
-            low, high = min(xs + ys), max(xs + ys)
-            ax.plot([low, high], [low, high], color="0.5", linewidth=0.8, linestyle="--")
-        verdict = " — FAIL" if path in failing else ""
-        ax.set_title(
-            f"{path or '(bare array)'}{verdict}",
-            fontsize=8,
-            color="C3" if path in failing else "black",
-        )
-        ax.set_xlabel("numeric", fontsize=8)
-        ax.set_ylabel("analytic", fontsize=8)
-        ax.tick_params(labelsize=6)
-
-
-def _no_scatter_note(data: dict) -> str:
-    checks = data.get("checks") or []
-    if not checks:
-        return "Not drawn: this run has no gradient checks."
-    outcomes = [outcome(check) for check in checks]
-    if "failed" in outcomes:
-        return "Not drawn: the failing checks carry no `scatter` data."
-    if all(o == "passed" for o in outcomes):
-        return "Drawn for failing gradient checks only: every check passed."
-    unsure = outcomes.count("inconclusive")
-    if unsure:
-        return (
-            "Drawn for failing gradient checks only: no check failed, "
-            f"{unsure} of {len(checks)} inconclusive (see the gradient checks)."
-        )
-    return "Drawn for failing gradient checks only: no check failed."
-
-
 def plot_jobs(data: dict) -> list[tuple]:
     """Return ``(name, title, note, draw)`` for every plot of `data`, without drawing.
 
@@ -381,11 +308,11 @@ def plot_jobs(data: dict) -> list[tuple]:
                 f"scatter_{k + 1}",
                 f"Analytic vs numeric: {title}",
                 None,
-                lambda fig, data, check=check: _draw_scatter(fig, check),
+                lambda fig, data, check=check: draw_scatter(fig, check),
             )
         )
     if not any(name.startswith("scatter") for name, *_ in jobs):
-        jobs.append(("scatter", "Analytic vs numeric", _no_scatter_note(data), None))
+        jobs.append(("scatter", "Analytic vs numeric", no_scatter_note(data), None))
     return jobs
 
 
