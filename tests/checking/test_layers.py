@@ -12,6 +12,7 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.layers import check_layers
 from gradcheck.nn.layers import Activation, Dense
 from gradcheck.nn.model import MLP
+from tests.budget import examples
 
 ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus"]
 
@@ -301,7 +302,7 @@ def test_input_validation_mode():
         check_layers([Dense(4, 3)], batch(), mode="fast")
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(
     sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4),
     activation=st.sampled_from(["relu", "leaky_relu", "tanh", "sigmoid", "softplus"]),

@@ -191,6 +191,7 @@ def test_ctrl_c_cancels_the_outstanding_chunks(monkeypatch):
     assert cancelled and all(f.cancelled() or f.done() for f in cancelled)
 
 
+@pytest.mark.slow
 def test_a_program_over_the_protocol_starts_one_copy_per_worker(pool):
     with Program(REFERENCE) as program:
         serial = gradcheck.check_gradient(program.loss, program.grad, program.params)

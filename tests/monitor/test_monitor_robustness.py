@@ -11,6 +11,7 @@ from _monitor_nets import run
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import THRESHOLDS, Monitor, every
 from gradcheck.monitor.series import METRICS
+from tests.budget import examples
 
 
 def broken_arrays(step, dtype):
@@ -231,7 +232,7 @@ def test_any_float_arrays_never_raise():
         elements=st.floats(allow_nan=True, allow_infinity=True, width=16),
     )
 
-    @hypothesis.settings(max_examples=60, deadline=None)
+    @hypothesis.settings(max_examples=examples(60), deadline=None)
     @hypothesis.given(st.lists(arrays, min_size=1, max_size=4), st.floats(allow_nan=True))
     def check(values, loss):
         mon = Monitor(window=1, sample_size=4)  # exercise the sampled path

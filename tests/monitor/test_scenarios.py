@@ -11,6 +11,7 @@ import pytest
 from _scenario_net import train
 
 from gradcheck.monitor import Monitor
+from tests.budget import slow_except
 
 SEVERE = ("warning", "error")
 
@@ -52,7 +53,7 @@ HEALTHY = {
 }
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", slow_except([0, 1], fast={0}))
 @pytest.mark.parametrize("options", HEALTHY.values(), ids=HEALTHY.keys())
 def test_healthy_run_has_no_warning_or_error(options, seed):
     mon = train(seed=seed, **options)
@@ -104,7 +105,7 @@ BROKEN = {
 }
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", slow_except([0, 1], fast={0}))
 @pytest.mark.parametrize("case", BROKEN.values(), ids=BROKEN.keys())
 def test_broken_run_names_the_cause_first(case, seed):
     options, code, name = case
@@ -270,6 +271,7 @@ def test_a_nan_gradient_is_not_a_vanishing_one():
     assert serious(mon) == [("nan", "W1", 5)]
 
 
+@pytest.mark.slow
 def test_full_batch_descent_leaving_a_plateau_is_no_accumulation():
     mon = train(batch=300, n_data=300, lr=0.5, scale=0.05, steps=150)
     assert "exploding_gradient" not in [f.code for f in mon.findings]
