@@ -15,6 +15,7 @@ from gradcheck.checking import parallel as par
 from gradcheck.checking.external import Program
 from gradcheck.checking.parallel_send import UnpicklableLossError
 from gradcheck.errors import InvalidTypeError
+from tests.budget import slow_except
 from tests.checking.parallel_problems import (
     layer_stack,
     reference_mlp,
@@ -50,7 +51,7 @@ def _check(problem, **kwargs):
     return gradcheck.check_gradient(problem["loss"], problem["grad"], problem["params"], **kwargs)
 
 
-@pytest.mark.parametrize("planted", [None, 1e-4])
+@pytest.mark.parametrize("planted", slow_except([None, 1e-4], fast={None}))
 def test_reference_mlp_report_is_identical_on_a_process_pool(pool, shipped, planted):
     problem = reference_mlp(planted=planted)
     serial = _check(problem)
@@ -60,7 +61,7 @@ def test_reference_mlp_report_is_identical_on_a_process_pool(pool, shipped, plan
     assert serial.passed is (planted is None)
 
 
-@pytest.mark.parametrize("method", ["richardson", "forward", "complex"])
+@pytest.mark.parametrize("method", slow_except(["richardson", "forward", "complex"], {"complex"}))
 def test_other_methods_and_modes_are_identical(method):
     problem = reference_mlp()
     if method == "complex":  # complex steps need a complex-safe loss
