@@ -40,6 +40,7 @@ def test_healthy_reference_training_has_no_warning_or_error(case):
     assert len(monitor.to_dict()["series"]["step"]) == 4 * 23
 
 
+@pytest.mark.slow  # 1000 units; test_monitor_detectors tells the same story at 300
 def test_story_a_sigmoid_mlp_on_raw_pixels():
     kw = dict(activation="sigmoid", init="glorot")
     monitor = train([64, 1000, 10], kw, "sgd", 0.1, epochs=1, pixel_range=255.0)

@@ -295,11 +295,19 @@ def _marks(name: str, fast: set | None) -> list:
     return marks
 
 
-# a layer mutant costs ~0.5 s: a local run keeps two, CI and --runslow run every one
+# a local run keeps these (tests/diagnose/ covers every kind quickly); CI and --runslow run
+# every mutant (a layer mutant costs ~0.5 s)
+FAST_FUNCTION_MUTANTS = {
+    "sign-flip-dense1.W",
+    "scale-2x-last-W",
+    "zero-last-b",
+    "accumulation-across-calls",
+    "nondeterministic-loss",
+}
 FAST_LAYER_MUTANTS = {"batch-mixing-in-dense1-backward", "accumulation-in-dense2-backward"}
 
 
-@pytest.mark.parametrize("mutant_id", _cases(FUNCTION_MUTANTS))
+@pytest.mark.parametrize("mutant_id", _cases(FUNCTION_MUTANTS, FAST_FUNCTION_MUTANTS))
 @MUTATION
 @given(data=st.data())
 def test_function_mutant_is_caught_with_the_right_kind(mutant_id, data):
