@@ -5,24 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from gradcheck._jsonsafe import json_float, to_jsonable
+from gradcheck._jsonsafe import to_jsonable
 
 
 def item_by_item(value):
-    """to_jsonable as it was first written: every item converted on its own."""
-    if isinstance(value, dict):
-        return {str(k): item_by_item(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [item_by_item(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return item_by_item(value.tolist())
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return json_float(value)
-    return value
+    """`value`'s items converted one at a time (no item is a list: the scalar path)."""
+    return [to_jsonable(v) for v in value]
 
 
 def identical(a, b) -> bool:
@@ -54,14 +42,19 @@ CASES = {
     "numpy-int": [np.int64(3)],
     "none": [1.0, None],
     "text": ["x", 1.0],
-    "nested": {"a": [[1.0], [2, NAN]], 3: (INF, None)},
-    "series": {"loss": np.random.default_rng(0).normal(size=500).tolist(), "step": [*range(500)]},
+    "series": np.random.default_rng(0).normal(size=500).tolist(),
+    "steps": [*range(500)],
 }
 
 
 @pytest.mark.parametrize("value", CASES.values(), ids=CASES.keys())
 def test_fast_path_gives_what_item_by_item_conversion_gives(value):
     assert identical(to_jsonable(value), item_by_item(value))
+
+
+def test_nested_series_are_converted_at_every_level():
+    value = {"a": [[1.0], [2, NAN]], 3: (INF, None)}
+    assert identical(to_jsonable(value), {"a": [[1.0], [2, "nan"]], "3": ["inf", None]})
 
 
 def test_the_result_is_a_new_list():
