@@ -72,7 +72,7 @@ def test_divisor_tried_in_blocks_returns_what_one_at_a_time_returned():
     """Blocks of candidates change the speed (~40x), not one bit of the answer."""
     rng = np.random.default_rng(6)
     found = 0
-    for _ in range(400):
+    for _ in range(120):
         n, q = int(rng.integers(1, 30)), 10.0 ** rng.uniform(-12, 2)
         multiples = rng.integers(1, rng.choice([3, 50, 3000]), size=n)
         noise = 1 + rng.normal(size=n) * 10.0 ** rng.uniform(-17, -2)
@@ -81,7 +81,7 @@ def test_divisor_tried_in_blocks_returns_what_one_at_a_time_returned():
         expected = _divisor_one_m_at_a_time(gaps, ulp, most)
         assert prec._divisor(gaps, ulp, most) == expected, (gaps, ulp, most)
         found += expected > 0
-    assert 50 < found < 350  # both outcomes are exercised
+    assert 20 < found < 100  # both outcomes are exercised
 
 
 def test_few_levels_are_evidence_only_when_asked():
