@@ -15,7 +15,7 @@ import os
 import pytest
 
 SKIP_WORDS = ("", "0", "false", "no")
-DEV_EXAMPLES = 10  # tests/testing/test_slow_switch.py counts them
+DEV_EXAMPLES = 5  # tests/testing/test_slow_switch.py counts them
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -70,7 +70,7 @@ def test_count():
 """
 
 
-@pytest.mark.parametrize(("ci", "expected"), [("", 10), ("true", 30)], ids=["local", "ci"])
+@pytest.mark.parametrize(("ci", "expected"), [("", 5), ("true", 30)], ids=["local", "ci"])
 def test_a_property_runs_its_full_budget_in_ci_and_a_few_examples_locally(
     project, monkeypatch, ci, expected
 ):
