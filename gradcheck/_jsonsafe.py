@@ -35,11 +35,26 @@ def parse_float(value: Any) -> float | None:
     return float(value)
 
 
+_PLAIN = {int, float}
+
+
+def _plain_numbers(values: list | tuple) -> bool:
+    """Return whether every item is a Python int or a finite Python float (exact types)."""
+    if not set(map(type, values)) <= _PLAIN:
+        return False
+    try:
+        return math.isfinite(sum(values, 0.0))  # a nan or an inf makes the sum non-finite
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def to_jsonable(value: Any) -> Any:
     """Convert numpy scalars/arrays, tuples and non-finite floats to JSON-safe values."""
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
+        if _plain_numbers(value):  # a long series: already JSON-safe, item for item
+            return list(value)
         return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return to_jsonable(value.tolist())

@@ -3,6 +3,11 @@
 ``python -m pytest`` deselects them and says how many it left out; they run when the ``CI``
 environment variable is set (CI sets ``CI=true``), with ``--runslow``, with a ``-m``
 expression, or when a test is named by its node id (``path::test``).
+
+Hypothesis budgets follow the same switch: a run with the slow tests loads the profile
+``"ci"`` (hypothesis's own defaults: every test's ``max_examples`` as written), a local run
+loads ``"dev"`` (at most ``DEV_EXAMPLES`` examples per property; see ``tests/budget.py``).
+``--hypothesis-profile NAME`` overrides both.
 """
 
 import os
@@ -10,6 +15,7 @@ import os
 import pytest
 
 SKIP_WORDS = ("", "0", "false", "no")
+DEV_EXAMPLES = 5  # tests/testing/test_slow_switch.py counts them
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,6 +36,24 @@ def runs_slow(config: pytest.Config) -> bool:
     return os.environ.get("CI", "").strip().lower() not in SKIP_WORDS
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from hypothesis import settings
+
+    settings.register_profile("ci", max_examples=100)  # hypothesis's default
+    settings.register_profile("dev", max_examples=DEV_EXAMPLES)
+    config.stash[PROFILE] = settings.get_current_profile_name()
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile("ci" if runs_slow(config) else "dev")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give the profile back: a pytester run inside this one must not change its budget."""
+    from hypothesis import settings
+
+    if PROFILE in config.stash:
+        settings.load_profile(config.stash[PROFILE])
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if runs_slow(config):
         return
@@ -41,6 +65,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 DESELECTED = pytest.StashKey[int]()
+PROFILE = pytest.StashKey[str]()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.budget import slow_except
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # example -> what its buggy run must print (kind and path of the planted bug)
@@ -25,11 +27,9 @@ EXPECTED = {
 }
 
 
-# the slowest example (a few seconds) runs in CI and with --runslow (see tests/conftest.py)
-NAMES = [
-    pytest.param(n, marks=pytest.mark.slow) if n == "story_sigmoid_mnist.py" else n
-    for n in sorted(EXPECTED)
-]
+# each example is a subprocess (~0.6 s, the MNIST one a few seconds): a local run keeps one,
+# CI and --runslow run all of them (see tests/conftest.py)
+NAMES = slow_except(sorted(EXPECTED), fast={"story_relu_cost_sum.py"})
 
 
 def run(name, *args):

@@ -97,15 +97,23 @@ def _divisor(gaps: np.ndarray, ulp: float, most: int = 1024) -> float:
     Gaps that are ``k_i q`` with coprime ``k_i`` have ratios ``k_i / k_min`` to the
     smallest one; ``m = k_min`` turns them all into whole numbers (0: no such ``m``).
     Each gap is off by up to ~2 ulps, so the ratios by ``2 ulp (1 + r) / min(gaps)``.
+    The candidates ``m`` are tried a block at a time (one array operation per block,
+    the same arithmetic per ``m`` as one at a time): most losses have no quantum, and
+    then every ``m`` up to `most` is tried.
     """
     smallest = float(np.min(gaps))
     ratios = np.asarray(gaps, dtype=float) / smallest
     rounding = 4 * ulp * (1 + ratios) / smallest  # per unit of m
-    for m in range(1, most + 1):
+    for first in range(1, most + 1, _BLOCK):
+        m = np.arange(first, min(first + _BLOCK, most + 1), dtype=float)[:, None]
         scaled = m * ratios
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-3 + m * rounding):
-            return smallest / m
+        whole = np.all(np.abs(scaled - np.round(scaled)) <= 1e-3 + m * rounding, axis=1)
+        if whole.any():
+            return smallest / (first + int(np.argmax(whole)))
     return 0.0
+
+
+_BLOCK = 128  # candidates per array operation in `_divisor`
 
 
 def _common_step(gaps: np.ndarray, q: float) -> float:

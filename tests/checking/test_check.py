@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import gradcheck.errors as E
 from gradcheck.checking.gradient import assert_gradient, check_gradient
+from tests.budget import examples
 
 # ----------------------------------------------------------------------------- no false positives
 
@@ -37,7 +38,7 @@ def test_smooth_functions_pass(name):
     assert report.kinks == []
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     coeffs=st.lists(st.floats(-3, 3), min_size=3, max_size=3),
     seed=st.integers(0, 2**16),
@@ -160,7 +161,7 @@ def test_smooth_function_reports_no_kinks():
     assert report.kinks == []
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     seed=st.integers(0, 2**16),
     act=st.sampled_from(["relu", "leaky_relu"]),
@@ -442,6 +443,7 @@ def test_number_and_nested_params():
     assert list(report.params) == ["a", "layers.0", "layers.1.0"]
 
 
+@pytest.mark.slow
 def test_progress_bar_on_a_slow_check(capsys):
     import time
 

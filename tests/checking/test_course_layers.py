@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.budget import examples, slow_except
+
 COURSE = Path(__file__).resolve().parents[2] / "examples" / "course"
 
 
@@ -62,7 +64,7 @@ BUGS = {
 }
 
 
-@pytest.mark.parametrize("bug", sorted(BUGS))
+@pytest.mark.parametrize("bug", slow_except(sorted(BUGS), fast=set(BUGS) - {"conv_db_mean"}))
 def test_every_typical_bug_is_caught_and_named(bug):
     """The spatial count names N·H·W; batch norm's alt backward names D and N."""
     key, kind, path, words = BUGS[bug]
@@ -111,6 +113,7 @@ def test_batch_norm_writes_into_bn_param_and_still_passes():
     assert "running_mean" not in bn_param  # each call got a deep copy
 
 
+@pytest.mark.slow
 def test_the_script_exits_0_when_correct_and_1_with_a_bug(capsys):
     assert CHECK.main([]) == 0
     assert CHECK.main(["--bug", "bn_eps"]) == 1
@@ -119,7 +122,7 @@ def test_the_script_exits_0_when_correct_and_1_with_a_bug(capsys):
 
 
 @pytest.mark.slow
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=examples(6), deadline=None)
 @given(seed=st.integers(0, 2**16))
 def test_property_correct_course_layers_pass_on_any_draw(seed):
     results = CHECK.check_all(seed)

@@ -11,6 +11,7 @@ import gradcheck
 from gradcheck.checking.jacobian_diagnose import JACOBIAN_KINDS
 from gradcheck.checking.vectors import entry_name
 from gradcheck.diagnose.arrays import KINDS
+from tests.budget import examples
 
 RNG = np.random.default_rng(7)
 W = RNG.normal(size=(3, 3))  # square and not symmetric
@@ -198,6 +199,7 @@ def test_large_jacobian_uses_projections_by_default():
     assert report.mode == "projections" and report.passed
 
 
+@pytest.mark.slow
 def test_many_rows_use_projections_by_default_and_full_on_request():
     k = np.linspace(0.0, 1.0, 200)  # 200 outputs of one input: 200 entries but 200 rows
     f, jvp = (lambda x: np.sin(x * k)), (lambda x, v: np.cos(x * k) * k * v)
@@ -238,7 +240,7 @@ def test_new_kinds_do_not_clash_with_the_contract_vocabulary():
     assert not set(JACOBIAN_KINDS) & set(KINDS)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     n_in=st.integers(1, 5),
     n_out=st.integers(1, 5),

@@ -7,6 +7,7 @@ from hypothesis import assume, given, settings
 import gradcheck
 from gradcheck.errors import InvalidArgumentError
 from gradcheck.testing.strategies import smooth_maps
+from tests.budget import examples
 
 CHECKS = {
     "vjp": lambda m, flip: gradcheck.check_vjp(m.f, lambda x, g: flip * m.vjp(x, g), m.x),
@@ -26,7 +27,7 @@ def _jacobian_scale(m, what):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("what", CHECKS)
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(m=smooth_maps())
 def test_healthy_maps_pass_and_sign_flips_fail(what, m):
     healthy = CHECKS[what](m, 1.0)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from gradcheck.adapters import FunctionPairLayer
 from gradcheck.layers import check_layers
 from gradcheck.nn.layers import Activation, Dense
+from tests.budget import examples
 
 
 def _forward(v, x, W, b):
@@ -142,7 +143,7 @@ def stack_with(broken, position, width, rng):
     return layers
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     violations=st.lists(st.sampled_from(VIOLATIONS), min_size=1, max_size=2, unique=True),
     position=st.integers(0, 2),
@@ -165,7 +166,7 @@ def test_contract_violations_fail_the_broken_layer_without_a_traceback(
     assert str(result) and result.to_dict()
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(position=st.integers(0, 2), n=st.integers(1, 5), seed=st.integers(0, 2**16))
 def test_the_healthy_twin_passes(position, n, seed):
     rng = np.random.default_rng(seed)

@@ -12,6 +12,7 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.layers import check_layers
 from gradcheck.nn.layers import Activation, Dense
 from gradcheck.nn.model import MLP
+from tests.budget import examples, slow_except
 
 ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus"]
 
@@ -179,7 +180,7 @@ def test_mixing_names_the_samples():
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("output", ["identity", "softmax"])
+@pytest.mark.parametrize("output", slow_except(["identity", "softmax"], fast={"identity"}))
 def test_reference_mlp_passes_for_every_activation(activation, output):
     model = MLP([4, 6, 5, 3], activation=activation, output_activation=output, seed=1)
     result = check_layers(model.layers, batch())
@@ -301,7 +302,7 @@ def test_input_validation_mode():
         check_layers([Dense(4, 3)], batch(), mode="fast")
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(
     sizes=st.lists(st.integers(1, 5), min_size=2, max_size=4),
     activation=st.sampled_from(["relu", "leaky_relu", "tanh", "sigmoid", "softplus"]),
@@ -321,7 +322,7 @@ def test_no_false_positive_on_correct_stacks(sizes, activation, n, dtype, seed, 
     assert result.passed, str(result)
 
 
-@pytest.mark.parametrize("suffix", [".json", ".md"])
+@pytest.mark.parametrize("suffix", slow_except([".json", ".md"], fast={".json"}))
 def test_save_delegates_to_the_report_layer(tmp_path, suffix):
     result = check_layers(stack(TransposedDW(5, 5, rng=2, name="dense2")), batch(), title="t")
     path = result.save(tmp_path / f"layers{suffix}")

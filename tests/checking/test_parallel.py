@@ -15,6 +15,7 @@ from gradcheck.checking import parallel as par
 from gradcheck.checking.external import Program
 from gradcheck.checking.parallel_send import UnpicklableLossError
 from gradcheck.errors import InvalidTypeError
+from tests.budget import slow_except
 from tests.checking.parallel_problems import (
     layer_stack,
     reference_mlp,
@@ -50,7 +51,7 @@ def _check(problem, **kwargs):
     return gradcheck.check_gradient(problem["loss"], problem["grad"], problem["params"], **kwargs)
 
 
-@pytest.mark.parametrize("planted", [None, 1e-4])
+@pytest.mark.parametrize("planted", slow_except([None, 1e-4], fast={None}))
 def test_reference_mlp_report_is_identical_on_a_process_pool(pool, shipped, planted):
     problem = reference_mlp(planted=planted)
     serial = _check(problem)
@@ -60,7 +61,7 @@ def test_reference_mlp_report_is_identical_on_a_process_pool(pool, shipped, plan
     assert serial.passed is (planted is None)
 
 
-@pytest.mark.parametrize("method", ["richardson", "forward", "complex"])
+@pytest.mark.parametrize("method", slow_except(["richardson", "forward", "complex"], {"complex"}))
 def test_other_methods_and_modes_are_identical(method):
     problem = reference_mlp()
     if method == "complex":  # complex steps need a complex-safe loss
@@ -191,6 +192,7 @@ def test_ctrl_c_cancels_the_outstanding_chunks(monkeypatch):
     assert cancelled and all(f.cancelled() or f.done() for f in cancelled)
 
 
+@pytest.mark.slow
 def test_a_program_over_the_protocol_starts_one_copy_per_worker(pool):
     with Program(REFERENCE) as program:
         serial = gradcheck.check_gradient(program.loss, program.grad, program.params)

@@ -30,6 +30,7 @@ def _json(capsys, argv):
     return status, json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("ship_everything")
 def test_workers_give_the_serial_report_for_a_file_and_for_a_program(tmp_path, capsys):
     path = tmp_path / "target.py"

@@ -19,12 +19,12 @@ from tests.checking.parallel_problems import (
 )
 from tests.checking.protocol_helpers import REFERENCE
 
-distributed = pytest.importorskip("distributed")
 pytestmark = [pytest.mark.usefixtures("ship_everything"), pytest.mark.slow]
 
 
 @pytest.fixture(scope="session")
 def client():
+    distributed = pytest.importorskip("distributed")  # here: a local run deselects this file
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,

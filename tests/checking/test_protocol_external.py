@@ -58,6 +58,7 @@ def test_per_entry_evaluations_are_pipelined_loss_at_requests(written):
     assert len(batches) <= 8 * len(program.params) < len(loss_at) / 3
 
 
+@pytest.mark.slow  # two whole checks over the protocol
 def test_the_window_changes_nothing_but_speed():
     reports = []
     for window in (1, 64):

@@ -17,6 +17,7 @@ from gradcheck.checking.protocol import (
     ProtocolError,
 )
 from gradcheck.cli import main
+from tests.budget import slow_except
 from tests.checking.protocol_helpers import BROKEN, gone
 
 AFTER = 80  # requests answered before the fault: past start-up, inside the entry sweep
@@ -38,7 +39,7 @@ def _command(kind, tmp_path):
     return argv, pidfile
 
 
-@pytest.mark.parametrize("kind", FAULTS)
+@pytest.mark.parametrize("kind", slow_except(FAULTS, fast={"kill", "error"}))
 def test_a_fault_mid_check_is_a_named_error_and_no_child_is_left(kind, tmp_path):
     error, message = FAULTS[kind]
     argv, pidfile = _command(kind, tmp_path)
@@ -50,7 +51,7 @@ def test_a_fault_mid_check_is_a_named_error_and_no_child_is_left(kind, tmp_path)
     assert gone(int(pidfile.read_text()))
 
 
-@pytest.mark.parametrize("kind", ["kill", "hang", "junk"])
+@pytest.mark.parametrize("kind", slow_except(["kill", "hang", "junk"], fast={"junk"}))
 def test_the_command_line_exits_2_and_leaves_no_child(kind, tmp_path, capsys):
     argv, pidfile = _command(kind, tmp_path)
     cmd = " ".join(argv)

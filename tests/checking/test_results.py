@@ -10,6 +10,7 @@ from check_problems import mlp_problem, planted
 from gradcheck._jsonsafe import parse_float
 from gradcheck.checking.gradient import check_gradient
 from gradcheck.checking.gradient_results import Failure, GradientReport, Inconclusive, ParamSummary
+from tests.budget import slow_except
 
 TOP_KEYS = {
     "kind", "title", "passed", "max_rel_error", "n_evaluations", "method", "mode", "dtype",
@@ -123,7 +124,7 @@ def test_kinks_and_notes_serialize():
     assert "kinks" in str(report)
 
 
-@pytest.mark.parametrize("suffix", [".json", ".md", ".html"])
+@pytest.mark.parametrize("suffix", slow_except([".json", ".md", ".html"], fast={".json"}))
 def test_save_delegates_to_the_report_layer(failing, tmp_path, suffix):
     pytest.importorskip("gradcheck.report")
     path = failing.save(tmp_path / f"check{suffix}")

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from gradcheck.checking.gradient import check_gradient
 from gradcheck.checking.gradient_results import REL_FLOOR
 from gradcheck.errors import GradcheckError
+from tests.budget import examples
 
-FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 
 LOSSES = {
     "sin": (lambda x: np.sum(np.sin(x)), np.cos),

@@ -19,6 +19,7 @@ from gradcheck.diagnose.arrays import (
 from gradcheck.diagnose.fits import entry_pattern
 from gradcheck.diagnose.kinds import KIND_TABLE
 from gradcheck.errors import InvalidTypeError, TreeMismatchError
+from tests.budget import examples
 
 CONTRACT_KINDS = {
     "sign",
@@ -427,7 +428,7 @@ def _arrays(min_side=1, max_side=6, square=False):
     return shapes.flatmap(lambda s: hnp.arrays(np.float64, s, elements=values))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(g=_arrays(min_side=2), c=st.floats(0.05, 20).filter(lambda c: abs(c - 1) > 0.05))
 def test_property_scale_recovers_the_factor(g, c):
     params = {"W": np.full(g.shape, 0.5)}
@@ -435,14 +436,14 @@ def test_property_scale_recovers_the_factor(g, c):
     assert top.kind == "scale" and top.evidence["factor"] == pytest.approx(c, rel=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(g=_arrays(min_side=2), c=st.floats(-20, -0.05).filter(lambda c: abs(c + 1) > 0.01))
 def test_property_negative_scale_is_not_a_sign(g, c):
     top = diagnose({"W": c * g}, {"W": g}, {"W": np.full(g.shape, 0.5)})[0]
     assert top.kind == "scale" and top.evidence["factor"] == pytest.approx(c, rel=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(g=_arrays(min_side=3), seed=st.integers(0, 2**32 - 1))
 def test_property_random_relative_errors_are_other(g, seed):
     wrong = g * (1 + 1e-3 * np.random.default_rng(seed).standard_normal(g.shape))
@@ -450,14 +451,14 @@ def test_property_random_relative_errors_are_other(g, seed):
     assert [d.kind for d in found] == ["other"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(g=_arrays(min_side=2))
 def test_property_sign(g):
     top = diagnose({"W": -g}, {"W": g}, {"W": np.full(g.shape, 0.5)})[0]
     assert (top.kind, top.path) == ("sign", "W")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(g=_arrays(min_side=2, square=True))
 def test_property_transpose(g):
     found = diagnose({"W": g.T}, {"W": g}, {"W": np.full(g.shape, 0.5)})
@@ -465,7 +466,7 @@ def test_property_transpose(g):
     assert (found[0].kind == "transpose") if asymmetric else found == []
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(g=_arrays(), seed=st.integers(0, 2**32 - 1))
 def test_property_tiny_noise_gives_no_diagnosis(g, seed):
     noise = 1 + 1e-10 * np.random.default_rng(seed).standard_normal(g.shape)

@@ -17,6 +17,7 @@ from gradcheck.diagnose.normalization import (
     name_scales,
     normalization_diagnoses,
 )
+from tests.budget import examples
 
 EPS = 1e-5
 RNG = np.random.default_rng(0)
@@ -125,7 +126,7 @@ def test_forward_suspects_fires_on_a_piecewise_constant_forward_only():
     assert forward_suspects("f", step, x, g, np.zeros_like(g)) == []  # nothing to blame
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     layout=st.sampled_from([((0,), 2), ((1,), 2), ((0, 2, 3), 4)]),
     n=st.integers(3, 6),

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import THRESHOLDS, Monitor, every
 from gradcheck.monitor.series import METRICS
+from tests.budget import examples
 
 
 def broken_arrays(step, dtype):
@@ -252,7 +253,7 @@ def test_any_float_arrays_never_raise():
         elements=st.floats(allow_nan=True, allow_infinity=True, width=16),
     )
 
-    @hypothesis.settings(max_examples=60, deadline=None)
+    @hypothesis.settings(max_examples=examples(60), deadline=None)
     @hypothesis.given(st.lists(arrays, min_size=1, max_size=4), st.floats(allow_nan=True))
     def check(values, loss):
         mon = Monitor(window=1, sample_size=4)  # exercise the sampled path

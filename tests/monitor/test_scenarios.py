@@ -11,6 +11,7 @@ import pytest
 from _scenario_net import train
 
 from gradcheck.monitor import Monitor
+from tests.budget import slow_except
 
 SEVERE = ("warning", "error")
 
@@ -51,9 +52,20 @@ HEALTHY = {
     "float32-naive-sigmoid": dict(dtype=np.float32, act="naive_sigmoid", lr=0.5),
 }
 
+# A local run trains seed 0 of these (CI: both seeds of every scenario)
+FAST_HEALTHY = {
+    "sgd-relu-shuffled",
+    "momentum-tanh",
+    "adam-sigmoid",
+    "float32-leaky-relu",
+    "batch-1-relu",
+    "row-bias-units-by-batch",
+    "logits-only-preactivation",
+}
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("options", HEALTHY.values(), ids=HEALTHY.keys())
+
+@pytest.mark.parametrize("seed", slow_except([0, 1], fast={0}))
+@pytest.mark.parametrize("options", slow_except(HEALTHY.values(), FAST_HEALTHY, HEALTHY.keys()))
 def test_healthy_run_has_no_warning_or_error(options, seed):
     mon = train(seed=seed, **options)
     assert serious(mon) == []
@@ -103,9 +115,19 @@ BROKEN = {
     ),
 }
 
+# one scenario per first code locally (CI: every scenario, both seeds)
+FAST_BROKEN = {
+    "learning-rate-x100",
+    "raw-0-255-inputs-sigmoid",
+    "large-negative-relu-bias",
+    "learning-rate-of-wrong-sign",
+    "naive-float32-softmax",
+    "deep-sigmoid-vanishing",
+}
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("case", BROKEN.values(), ids=BROKEN.keys())
+
+@pytest.mark.parametrize("seed", slow_except([0, 1], fast={0}))
+@pytest.mark.parametrize("case", slow_except(BROKEN.values(), FAST_BROKEN, BROKEN.keys()))
 def test_broken_run_names_the_cause_first(case, seed):
     options, code, name = case
     mon = train(seed=seed, **options)
@@ -270,6 +292,7 @@ def test_a_nan_gradient_is_not_a_vanishing_one():
     assert serious(mon) == [("nan", "W1", 5)]
 
 
+@pytest.mark.slow
 def test_full_batch_descent_leaving_a_plateau_is_no_accumulation():
     mon = train(batch=300, n_data=300, lr=0.5, scale=0.05, steps=150)
     assert "exploding_gradient" not in [f.code for f in mon.findings]

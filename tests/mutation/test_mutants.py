@@ -279,23 +279,35 @@ def _top(diagnoses) -> tuple:
 KNOWN_GAPS: dict[str, str] = {}
 
 
-def _cases(table: dict) -> list:
-    return [
-        pytest.param(
-            name,
-            marks=[
-                pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]),
-                # hypothesis writes a patch for the failing example with libcst, which warns
-                pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-            ],
-        )
-        if name in KNOWN_GAPS
-        else name
-        for name in table
-    ]
+def _cases(table: dict, fast: set | None = None) -> list:
+    """The mutants of `table` as parameters; those not in `fast` (default: all) are slow."""
+    return [pytest.param(name, marks=_marks(name, fast)) for name in table]
 
 
-@pytest.mark.parametrize("mutant_id", _cases(FUNCTION_MUTANTS))
+def _marks(name: str, fast: set | None) -> list:
+    marks = [] if fast is None or name in fast else [pytest.mark.slow]
+    if name in KNOWN_GAPS:
+        marks += [
+            pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]),
+            # hypothesis writes a patch for the failing example with libcst, which warns
+            pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+        ]
+    return marks
+
+
+# a local run keeps these (tests/diagnose/ covers every kind quickly); CI and --runslow run
+# every mutant (a layer mutant costs ~0.5 s)
+FAST_FUNCTION_MUTANTS = {
+    "sign-flip-dense1.W",
+    "scale-2x-last-W",
+    "zero-last-b",
+    "accumulation-across-calls",
+    "nondeterministic-loss",
+}
+FAST_LAYER_MUTANTS = {"batch-mixing-in-dense1-backward", "accumulation-in-dense2-backward"}
+
+
+@pytest.mark.parametrize("mutant_id", _cases(FUNCTION_MUTANTS, FAST_FUNCTION_MUTANTS))
 @MUTATION
 @given(data=st.data())
 def test_function_mutant_is_caught_with_the_right_kind(mutant_id, data):
@@ -312,7 +324,7 @@ def test_function_mutant_is_caught_with_the_right_kind(mutant_id, data):
         assert diagnoses[0].evidence["factor"] == pytest.approx(mutant.factor(x), rel=0.02)
 
 
-@pytest.mark.parametrize("mutant_id", _cases(LAYER_MUTANTS))
+@pytest.mark.parametrize("mutant_id", _cases(LAYER_MUTANTS, FAST_LAYER_MUTANTS))
 @MUTATION
 @given(data=st.data())
 def test_layer_mutant_is_caught_with_the_right_kind(mutant_id, data):

@@ -65,6 +65,19 @@ def test_bad_flags_exit_2_and_name_the_flag(capsys, flags, fragments):
         assert fragment in err
 
 
+def test_demo_smoke_loads_the_digits_and_trains(tmp_path, capsys, monkeypatch):
+    """The demo's first phases through the command line, 1 epoch (the whole demo: below)."""
+    from gradcheck.commands import demo
+
+    monkeypatch.setattr(demo, "EPOCHS", 1)
+    monkeypatch.setattr(demo, "PHASES", demo.PHASES[:2])  # data, train (checks: seconds)
+    out = tmp_path / "report"
+    assert main(["demo", "--out", str(out), "--no-progress"]) == 0
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert summary.startswith("gradcheck demo: trained digits to ") and str(out) in summary
+    assert len(json.loads((out / "training.json").read_text())["epochs"]) == 1
+
+
 @pytest.mark.slow  # the whole demo: a third of the suite's time
 def test_demo_trains_on_digits_and_writes_the_folder(tmp_path, capsys):
     out = tmp_path / "report" / "nested"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from gradcheck import check_gradient
 from gradcheck.diagnose.arrays import diagnose
+from tests.budget import examples
 
 LAM = 0.1
 
@@ -90,7 +91,7 @@ def test_one_wrong_entry_among_several_nonzero_ones_stays_one_entry():
     assert (only.kind, only.evidence["pattern"]) == ("other", "one entry")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     used=st.integers(1, 4),

@@ -13,6 +13,7 @@ import pytest
 from gradcheck._thin import thin_indices
 from gradcheck.monitor import Monitor
 from gradcheck.report import RunReport
+from tests.budget import slow_except
 
 N_STEPS, BAD = 12_000, 7_777
 
@@ -31,7 +32,7 @@ def _run(where: str, bad: int = BAD) -> Monitor:
     return mon
 
 
-@pytest.mark.parametrize("where", ["gradient", "activation", "loss"])
+@pytest.mark.parametrize("where", slow_except(["gradient", "activation", "loss"], fast={"loss"}))
 def test_a_single_nan_is_found_and_stays_in_the_report_series(where):
     mon = _run(where)
     nan = [f for f in mon.findings if f.code == "nan"]

@@ -26,6 +26,7 @@ from gradcheck import check_gradient
 from gradcheck.checking.gradient_reasons import Facts, coarse_kind
 from gradcheck.checking.gradient_results import Failure
 from gradcheck.report import RunReport, validate
+from tests.budget import examples
 
 B = np.array([0.3, 0.5])
 
@@ -79,7 +80,7 @@ def test_issue_17_hessian_with_a_tiny_block_passes():
     assert wrong.status == "failed" and wrong.diagnoses[0].kind == "sign"
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     tiny=st.floats(1e-300, 1e-20),  # ~0 next to outputs of size ~0.5 (resolution ~1e-11)
     big=st.floats(0.05, 2.0),

@@ -32,6 +32,7 @@ def diverging_monitor():
     return mon
 
 
+@pytest.mark.slow  # trains a diverging MLP and draws every plot
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # it diverges
 def test_huge_finite_series_render_with_every_plot(tmp_path):
     path = save_report(diverging_monitor(), tmp_path / "run.html")

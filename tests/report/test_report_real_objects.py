@@ -45,6 +45,7 @@ def real_objects():
     return good, bad, stack, mon
 
 
+@pytest.mark.slow  # renders every plot of real objects; tests/report/ covers each part
 def test_real_results_validate_render_and_round_trip(real_objects, tmp_path):
     good, bad, stack, mon = real_objects
     assert good.passed and not bad.passed

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from gradcheck.errors import DataFileError
 from gradcheck.report import ReportSchemaError, RunReport, dumps, load_json, loads, save_json
 from gradcheck.report.serialize import read_json
+from tests.budget import examples
 
 
 def test_json_round_trip_is_equal(run_report, tmp_path):
@@ -44,7 +45,7 @@ def test_read_json_errors_name_the_file(tmp_path):
 floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.lists(st.one_of(floats, st.none()), min_size=1, max_size=30), floats)
 def test_round_trip_of_arbitrary_floats(values, error):
     monitor = {

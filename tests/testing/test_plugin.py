@@ -224,6 +224,7 @@ def test_mode(gradcheck):
         pytester.runpytest(f"--gradcheck-mode={mode}").assert_outcomes(passed=2)
 
 
+@pytest.mark.slow  # a fresh interpreter; the in-process --help test above runs locally
 def test_pytest_help_in_a_subprocess_lists_the_options(pytester):
     result = pytester.runpytest_subprocess("--help")
     result.stdout.fnmatch_lines(["*--gradcheck-report=DIR*"])

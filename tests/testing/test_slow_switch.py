@@ -49,3 +49,33 @@ def test_ci_false_is_a_local_run(project, monkeypatch):
 def test_asking_for_slow_tests_runs_them(project, args):
     result = project.runpytest("-p", "no:cacheprovider", *args)
     assert result.ret == 0 and "deselected" not in result.stdout.str()
+
+
+BUDGET = """
+from hypothesis import given, settings, strategies as st
+
+from tests.budget import examples
+
+SEEN = []
+
+
+@settings(max_examples=examples(30), database=None, derandomize=True)
+@given(st.integers())
+def test_property(n):
+    SEEN.append(n)
+
+
+def test_count():
+    print(f"examples run: {len(SEEN)}")
+"""
+
+
+@pytest.mark.parametrize(("ci", "expected"), [("", 5), ("true", 30)], ids=["local", "ci"])
+def test_a_property_runs_its_full_budget_in_ci_and_a_few_examples_locally(
+    project, monkeypatch, ci, expected
+):
+    monkeypatch.setenv("CI", ci)
+    project.makepyfile(test_budget=BUDGET)
+    result = project.runpytest("-p", "no:cacheprovider", "-s", "test_budget.py")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([f"*examples run: {expected}"])

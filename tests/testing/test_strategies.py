@@ -11,9 +11,10 @@ from gradcheck.errors import InvalidArgumentError
 from gradcheck.nn.losses import LOSSES
 from gradcheck.testing import strategies as gs
 from gradcheck.testing.strategies import MLPSpec
+from tests.budget import examples
 
 SPEC = MLPSpec(sizes=(3, 4, 2), activation="tanh", loss="cross_entropy")
-FAST = settings(max_examples=25, deadline=None)
+FAST = settings(max_examples=examples(25), deadline=None)
 
 BAD_ARGUMENTS = {
     "layers-order": (
