@@ -153,7 +153,7 @@ def test_schedule_selects_the_detailed_steps_and_every_step_is_scanned():
     assert [(f.code, f.name, f.step) for f in mon.findings] == [("nan", "w", 7)]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     chosen=st.sets(st.integers(0, 60), max_size=20),
     gaps=st.lists(st.integers(1, 3), min_size=5, max_size=40),

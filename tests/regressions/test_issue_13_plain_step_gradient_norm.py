@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from gradcheck.monitor import Monitor
 from gradcheck.monitor.scan import ARRAY_ARGS, all_finite
+from tests.budget import examples
 
 shapes = st.lists(st.integers(1, 40), min_size=1, max_size=2).map(tuple)
 
@@ -35,7 +36,7 @@ def observed_arrays(draw):
     return mappings
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(observed_arrays())
 def test_the_scan_returns_the_norm_of_the_gradients_alone(mappings):
     finite, sumsq = all_finite(mappings)
@@ -47,7 +48,7 @@ def test_the_scan_returns_the_norm_of_the_gradients_alone(mappings):
     assert math.isclose(sumsq, expected, rel_tol=1e-12 + n32 * 2.0**-24, abs_tol=1e-300)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(observed_arrays(), st.data())
 def test_one_nan_or_inf_anywhere_makes_the_scan_fail(mappings, data):
     arrays = [a for kind in ARRAY_ARGS for a in mappings[kind].values()]

@@ -17,6 +17,7 @@ from gradcheck.report import RunReport, render_html, render_markdown
 from gradcheck.report._format import fmt_outcome, outcome, verdict
 from gradcheck.report.plots import failing_scatters, plot_jobs
 from gradcheck.report.schema import validate
+from tests.budget import examples
 from tests.report.conftest import ADVICE, REASON
 
 
@@ -246,7 +247,7 @@ def check_dicts(draw) -> dict:
     return check
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(check_dicts(), min_size=1, max_size=4))
 def test_rendered_outcome_matches_status(checks):
     data = _run(*checks)
