@@ -141,38 +141,44 @@ def timed_step(step, x, y, t, batch, observer, out):
         out[name].append(clock() - start[name])
 
 
+def _stepper(sizes, plain):
+    return (None if plain else reference_stepper(sizes)) or plain_stepper(sizes)
+
+
 def measure(name, steps, plain):
     """Time bare and monitored steps of one net, interleaved; return the medians (seconds).
 
-    Four kinds of step alternate: bare, monitored (a plain `Monitor`: the ratio), floor
-    (`FloorObserver`) and timed (another `Monitor` inside `TimedMonitor`, whose clocks
-    would otherwise count as the monitor's cost: it reports the time spent inside
-    observe()).
+    Four kinds of step alternate, each training its own copy of the net: bare, monitored
+    (a plain `Monitor`: the ratio), floor (`FloorObserver`) and timed (another `Monitor`
+    inside `TimedMonitor`, whose clocks would otherwise count as the monitor's cost: it
+    reports the time spent inside observe()).
     """
     sizes, batch = NETS[name][:2]
-    step = None if plain else reference_stepper(sizes)
-    which = "gradcheck.nn reference step" if step is not None else "plain numpy step"
-    step = step or plain_stepper(sizes)
+    which = "plain numpy step" if plain or reference_stepper(sizes) is None else None
+    which = which or "gradcheck.nn reference step"
     x, y = make_data(sizes, batch)
     monitor, timed, floor = Monitor(), TimedMonitor(Monitor()), FloorObserver()
     every = int(monitor.thresholds["detail_every"])
-    kinds = {"bare": None, "monitored": monitor, "floor": floor}
-    cycles = {kind: {n: [] for n in CLOCKS} for kind in kinds}
+    observers = {"bare": None, "monitored": monitor, "floor": floor, "timed": timed}
+    # one net per kind of step, from the same seed: each monitor sees a real training run
+    # (consecutive updates), and every kind of step does the same work
+    steps_of = {kind: _stepper(sizes, plain) for kind in observers}
+    cycles = {kind: {n: [] for n in CLOCKS} for kind in ("bare", "monitored", "floor")}
     for t in range(20):  # warm up (caches, BLAS threads) and the dense start of the schedule
-        for observer in (monitor, timed):
-            timed_step(step, x, y, t, batch, observer, {n: [] for n in CLOCKS})
-    t = 20  # the monitored steps are numbered on their own: 20, 21, ...
+        for kind, observer in observers.items():
+            timed_step(steps_of[kind], x, y, t, batch, observer, {n: [] for n in CLOCKS})
+    t = 20
     for _ in range(steps // every):  # whole cycles of the schedule, interleaved
-        cycle = {kind: {n: 0.0 for n in CLOCKS} for kind in kinds}
+        cycle = {kind: {n: 0.0 for n in CLOCKS} for kind in cycles}
         for _ in range(every):
-            for kind, observer in (*kinds.items(), ("timed", timed)):
+            for kind, observer in observers.items():
                 times = {n: [] for n in CLOCKS}
-                timed_step(step, x, y, t, batch, observer, times)
+                timed_step(steps_of[kind], x, y, t, batch, observer, times)
                 for n in CLOCKS:
                     if kind in cycle:
                         cycle[kind][n] += times[n][0] / every
             t += 1
-        for kind in kinds:
+        for kind in cycles:
             for n in CLOCKS:
                 cycles[kind][n].append(cycle[kind][n])
     return which, cycles, timed
