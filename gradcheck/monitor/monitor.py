@@ -106,6 +106,8 @@ class Monitor:
         self._last: tuple[int, dict, dict] | None = None
         self._warned_layout = False
         self._planned: tuple[int, bool] | None = None  # (next step, whether it is detailed)
+        # the observation of every ordinary step, refilled in place (detectors keep no obs)
+        self._ordinary_obs = loss_observation(0, None, None)
 
     def __repr__(self) -> str:
         names = ", ".join(self._names) or "none yet"
@@ -164,8 +166,10 @@ class Monitor:
             with np.errstate(all="ignore"):
                 hist.previous = snapshot(arrays, int(self.thresholds["sample_size"]), self.seed)
             hist.sampled_step = step
-        total = math.sqrt(gradients) if arrays["gradients"] else None
-        return loss_observation(step, value, total)
+        obs = self._ordinary_obs
+        obs.step, obs.loss = step, value
+        obs.derived.grad_total = math.sqrt(gradients) if arrays["gradients"] else None
+        return obs
 
     def _selects(self, step: int, ahead: int = 0) -> bool:
         if self.schedule is not None:

@@ -86,9 +86,10 @@ _DERIVED_EMPTY = {**_empty_containers(Derived), "nonfinite": False}
 def loss_observation(step: int, loss: float | None, grad_total: float | None) -> Observation:
     """Return the observation of an ordinary step: its loss and the gradients' norm.
 
-    Built without filling any container (this runs at every step): the per-array
-    containers are shared, read-only and empty, since the loss-level detectors read them
-    only (`gradcheck.monitor.codes.LEVELS`).
+    Built without filling any container: the per-array containers are shared, read-only
+    and empty, since the loss-level detectors read them only
+    (`gradcheck.monitor.codes.LEVELS`). `Monitor` builds one and refills its step, loss
+    and norm at every ordinary step: a detector reads an observation, it never keeps it.
     """
     derived = object.__new__(Derived)
     derived.__dict__.update(_DERIVED_EMPTY, grad_total=grad_total)
