@@ -119,18 +119,24 @@ class TimedMonitor:
 
 
 class FloorObserver:
-    """The least any full NaN / Inf scan costs: one numpy dot product per array, nothing else.
+    """The least a full NaN / Inf scan costs: one BLAS dot product per array, nothing else.
 
     Its steps, in the same rotation, measure what reading every array once costs on this
-    machine (memory traffic on a large net, numpy's per-call cost on a small one): the
-    monitor's ratio cannot go below this floor.
+    machine (memory traffic on a large net, the per-call cost on a small one): the
+    monitor's ratio cannot go below this floor. It calls BLAS ``ddot`` through scipy, the
+    cheapest call there is (a third of numpy's ``dot`` on a small array), as the monitor.
     """
+
+    def __init__(self):
+        from scipy.linalg.blas import ddot
+
+        self.ddot = ddot
 
     def observe(self, step, **arrays):
         for kind in ("activations", "preactivations", "gradients", "params"):
             for value in arrays.get(kind, {}).values():
-                flat = value.reshape(-1)
-                flat.dot(flat)
+                flat = value.ravel()
+                self.ddot(flat, flat)
 
 
 def timed_step(step, x, y, t, batch, observer, out):

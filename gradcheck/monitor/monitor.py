@@ -208,9 +208,9 @@ class Monitor:
         return obs
 
     def _detect(self, obs: Observation) -> list[Finding]:
-        new = []
+        new, hist, th = [], self._history, self.thresholds
         for detector in detectors_for(obs.level):
-            hits = detector(obs, self._history, self.thresholds)
+            hits = detector(obs, hist, th)
             if not hits:
                 continue
             code = detector.__name__.removeprefix("detect_")

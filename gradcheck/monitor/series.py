@@ -47,11 +47,11 @@ class _Thinned:
             edge = row if bad else self.latest
             if edge is not None:
                 self.edges[id(edge)] = edge
+            if len(self.edges) > self.capacity:
+                self.edges = dict(list(self.edges.items())[::2])
         self.bad_previous = bad
         self.latest = row
         self.recent.append(row)
-        if len(self.edges) > self.capacity:
-            self.edges = dict(list(self.edges.items())[::2])
         if (self.seen - 1) % self.stride:
             return
         self.rows.append(row)
