@@ -123,20 +123,23 @@ class FloorObserver:
 
     Its steps, in the same rotation, measure what reading every array once costs on this
     machine (memory traffic on a large net, the per-call cost on a small one): the
-    monitor's ratio cannot go below this floor. It calls BLAS ``ddot`` through scipy, the
-    cheapest call there is (a third of numpy's ``dot`` on a small array), as the monitor.
+    monitor's ratio cannot go below this floor. It makes the monitor's calls: BLAS ``ddot``
+    through scipy for arrays up to `gradcheck.monitor.scan.SMALL` entries (the cheapest
+    call there is), numpy's dot (the training step's BLAS threads) for larger ones.
     """
 
     def __init__(self):
         from scipy.linalg.blas import ddot
 
-        self.ddot = ddot
+        from gradcheck.monitor.scan import SMALL
+
+        self.ddot, self.small = ddot, SMALL
 
     def observe(self, step, **arrays):
         for kind in ("activations", "preactivations", "gradients", "params"):
             for value in arrays.get(kind, {}).values():
                 flat = value.ravel()
-                self.ddot(flat, flat)
+                self.ddot(flat, flat) if flat.size <= self.small else flat.dot(flat)
 
 
 def timed_step(step, x, y, t, batch, observer, out):

@@ -49,12 +49,19 @@ _F64 = np.dtype(np.float64)
 
 
 def _squared_norm(array: np.ndarray) -> float:
-    if array.dtype is not _F64:
+    """Squared norm of one array (call it under ``np.errstate``: numpy's dot may warn)."""
+    if array.dtype is not _F64 or array.size > SMALL:
         return squared_norm(array.reshape(-1))
     if not array.size:  # BLAS wants one entry at least
         return 0.0
     flat = array.ravel()  # a view (a copy only of a non-contiguous array)
     return (_ddot or _load_ddot())(flat, flat)
+
+
+# Arrays up to this size go to scipy's ``ddot`` (a cheap call, on the calling thread);
+# larger ones to numpy's dot, on the BLAS threads of the training step itself: scipy
+# ships its own OpenBLAS, whose threads would fight numpy's for the cores.
+SMALL = 8192
 
 
 def all_finite(mappings: dict[str, Mapping]) -> tuple[bool, float]:
@@ -65,9 +72,10 @@ def all_finite(mappings: dict[str, Mapping]) -> tuple[bool, float]:
     is (a sum that overflows is resolved by the exact path, `Scan`). None and non-numeric
     arrays are refused as by `Scan`.
 
-    Float64 arrays go straight to BLAS ``ddot`` (scipy's binding): a third of the cost of
-    a numpy call on a small array, and it never raises numpy's floating-point warnings, so
-    no ``np.errstate`` is needed around it (other dtypes take numpy's dot, under one).
+    Small float64 arrays go straight to BLAS ``ddot`` (scipy's binding): a third of the
+    cost of a numpy call, and it never raises numpy's floating-point warnings, so no
+    ``np.errstate`` is needed around it; large arrays and other dtypes take numpy's dot,
+    under one (see `SMALL`).
     This runs right after the training step, when every line of Python is slow: keep it
     short.
     """
@@ -76,10 +84,10 @@ def all_finite(mappings: dict[str, Mapping]) -> tuple[bool, float]:
     for kind in ARRAY_ARGS:
         total = 0.0
         for name, value in mappings[kind].items():
-            if value.__class__ is np.ndarray and value.dtype is _F64 and value.size:
+            if value.__class__ is np.ndarray and value.dtype is _F64 and 0 < value.size <= SMALL:
                 flat = value.ravel()  # a view (a copy only of a non-contiguous array)
                 total += ddot(flat, flat)
-            else:  # other dtypes (numpy's dot, under errstate), empty arrays, refusals
+            else:  # large arrays and other dtypes (numpy's dot), empty ones, refusals
                 with np.errstate(all="ignore"):
                     total += float(_squared_norm(as_array(kind, name, value)))
         sums.append(total)
