@@ -15,6 +15,7 @@ vectorized passes whatever the number of parameters.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -37,26 +38,29 @@ class UpdatePair(NamedTuple):
     parallel_growth: bool  # |g_t| > |g_{t-1}| with cosine above `accumulation_cosine`
 
 
-def _take(array: object, k: int, seed: int) -> np.ndarray:
-    flat = as_array("params", "?", array).reshape(-1)
-    idx = sample_indices(flat.size, k, seed)
-    return flat if idx is None else flat[idx]
-
-
 def snapshot(arrays: Mapping[str, Mapping], k: int, seed: int) -> Snapshot | None:
     """Copy the (sampled) parameters and their gradients into two flat float64 buffers.
 
     `arrays` holds ``"params"`` and ``"gradients"`` (name -> array, already validated).
     """
     params, grads = arrays["params"], arrays["gradients"]
-    names = [n for n, p in params.items() if n in grads and np.size(grads[n]) == np.size(p) > 0]
-    if not names:
+    pairs = [
+        (name, as_array("params", name, p).ravel(), as_array("gradients", name, grads[name]))
+        for name, p in params.items()
+        if name in grads
+    ]
+    pairs = [(n, p, g.ravel()) for n, p, g in pairs if p.size == g.size > 0]
+    if not pairs:
         return None
-    p_parts = [_take(params[n], k, seed) for n in names]
-    g_parts = [_take(grads[n], k, seed) for n in names]
-    sizes = [part.size for part in p_parts]
-    starts = np.cumsum([0, *sizes[:-1]])
-    scale = np.array([np.size(params[n]) / size for n, size in zip(names, sizes, strict=True)])
+    names, p_parts, g_parts, sizes = [], [], [], []
+    for name, p, g in pairs:
+        idx = sample_indices(p.size, k, seed)
+        names.append(name)
+        p_parts.append(p if idx is None else p[idx])
+        g_parts.append(g if idx is None else g[idx])
+        sizes.append(p.size if idx is None else idx.size)
+    starts = np.array([0, *itertools.accumulate(sizes[:-1])])
+    scale = np.array([p.size / size for (_, p, _), size in zip(pairs, sizes, strict=True)])
     p_all = np.concatenate(p_parts).astype(np.float64, copy=False)
     g_all = np.concatenate(g_parts).astype(np.float64, copy=False)
     return Snapshot(names, starts, scale, p_all, g_all)
