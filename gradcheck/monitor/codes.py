@@ -270,9 +270,4 @@ def unregister(code: str) -> None:
     _derive()
 
 
-def detectors_for(level: str) -> tuple[Callable, ...]:
-    """Return the detectors that run on an observation of this level ("loss" / "detail")."""
-    return LEVELS[level]
-
-
 _derive()

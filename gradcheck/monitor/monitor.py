@@ -15,7 +15,7 @@ from gradcheck.errors import InvalidArgumentError, InvalidTypeError
 from gradcheck.monitor import layout
 from gradcheck.monitor import stats as st
 from gradcheck.monitor.causes import link_causes
-from gradcheck.monitor.codes import CODES, detectors_for
+from gradcheck.monitor.codes import CODES, LEVELS
 from gradcheck.monitor.derive import collect, derive, record_loss
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
@@ -143,7 +143,8 @@ class Monitor:
             The findings that are new at this step (already appended to `findings`).
         """
         arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
-        value, step, hist = _as_loss(loss), int(step), self._history
+        value = loss if loss.__class__ is float else _as_loss(loss)
+        step, hist = int(step), self._history
         record_loss(hist, step, value, self.thresholds)
         planned, self._planned = self._planned, None
         if not (planned[1] if planned is not None and planned[0] == step else self._selects(step)):
@@ -209,7 +210,7 @@ class Monitor:
 
     def _detect(self, obs: Observation) -> list[Finding]:
         new, hist, th = [], self._history, self.thresholds
-        for detector in detectors_for(obs.level):
+        for detector in LEVELS[obs.level]:
             hits = detector(obs, hist, th)
             if not hits:
                 continue
