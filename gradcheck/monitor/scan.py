@@ -1,10 +1,10 @@
 """The check made at every step: every array read in full for NaN / Inf, cheaply.
 
-One squared norm per array (one BLAS dot product: the fastest full read there is, about
-twice as fast as a summing pass, and run on the BLAS threads the training step itself uses)
-is both the array's exact norm and its NaN / Inf test: the sum is finite exactly when every
-entry is (barring overflow of the sum itself, which the exact path of
-`gradcheck.monitor.stats` then resolves). Arguments are validated here, once: an
+One squared norm per array is both the array's exact norm and its NaN / Inf test: the sum
+is finite exactly when every entry is (barring overflow of the sum itself, which the exact
+path of `gradcheck.monitor.stats` then resolves). It is one BLAS dot product, the fastest
+full read there is (about twice as fast as a summing pass): scipy's ``ddot`` for arrays up
+to `SMALL` entries, numpy's dot for larger ones. Arguments are validated here, once: an
 array given as None or as something non-numeric is refused with a named error.
 """
 
@@ -75,9 +75,8 @@ def all_finite(mappings: dict[str, Mapping]) -> tuple[bool, float]:
     Small float64 arrays go straight to BLAS ``ddot`` (scipy's binding): a third of the
     cost of a numpy call, and it never raises numpy's floating-point warnings, so no
     ``np.errstate`` is needed around it; large arrays and other dtypes take numpy's dot,
-    under one (see `SMALL`).
-    This runs right after the training step, when every line of Python is slow: keep it
-    short.
+    under one (see `SMALL`). This runs right after the training step, when every line of
+    Python is slow: keep it short.
     """
     ddot = _ddot or _load_ddot()
     sums = []
