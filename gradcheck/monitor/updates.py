@@ -76,18 +76,19 @@ class Snapshot(NamedTuple):
     grads: np.ndarray
 
 
+_SUMS = ("dd", "pp", "dg", "turn", "now", "prev")
+
+
 def _sums(before: Snapshot, now: Snapshot) -> dict[str, np.ndarray]:
-    """Per parameter: |Δθ|², |θ_before|², <Δθ, g_before>, <g, g_before>, |g|², |g_before|²."""
+    """Per parameter: |Δθ|², |θ_before|², <Δθ, g_before>, <g, g_before>, |g|², |g_before|².
+
+    The six products are one (6, n) array and their sums per parameter one ``reduceat``.
+    """
     delta = now.params - before.params
-    products = {
-        "dd": delta * delta,
-        "pp": before.params * before.params,
-        "dg": delta * before.grads,
-        "turn": now.grads * before.grads,
-        "now": now.grads * now.grads,
-        "prev": before.grads * before.grads,
-    }
-    return {key: np.add.reduceat(v, now.starts) * now.scale for key, v in products.items()}
+    left = np.stack([delta, before.params, delta, now.grads, now.grads, before.grads])
+    right = np.stack([delta, before.params, before.grads, before.grads, now.grads, before.grads])
+    sums = np.add.reduceat(left * right, now.starts, axis=1) * now.scale
+    return dict(zip(_SUMS, sums, strict=True))
 
 
 def _ascent_signs(hist: DetectorMemory, now: Snapshot, sums: dict, step: int, th: dict) -> None:

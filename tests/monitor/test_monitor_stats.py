@@ -162,3 +162,27 @@ def test_summarize_uses_the_scanned_squared_norm():
         want = st.summarize(a, limit=10.0, seed=0, k=256, tiny=1e-30)
         assert got.norm == pytest.approx(want.norm, rel=1e-6)
         assert np.array_equal(got.sample, want.sample)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_update_sums_are_the_per_parameter_dot_products(seed):
+    from gradcheck.monitor.updates import Snapshot, _sums
+
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 40, size=rng.integers(1, 6))
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    scale, n = rng.random(len(sizes)) + 1, int(sizes.sum())
+    names = [f"p{i}" for i in range(len(sizes))]
+    before, now = (
+        Snapshot(names, starts, scale, rng.standard_normal(n), rng.standard_normal(n))
+        for _ in range(2)
+    )
+    sums = _sums(before, now)
+    for i, (lo, size) in enumerate(zip(starts, sizes, strict=True)):
+        part = slice(lo, lo + size)
+        d = now.params[part] - before.params[part]
+        bp, bg, ng = before.params[part], before.grads[part], now.grads[part]
+        pairs = {"dd": (d, d), "pp": (bp, bp), "dg": (d, bg), "turn": (ng, bg)}
+        pairs.update(now=(ng, ng), prev=(bg, bg))
+        for key, (a, b) in pairs.items():
+            assert math.isclose(sums[key][i], scale[i] * float(a @ b), rel_tol=1e-12, abs_tol=1e-12)
