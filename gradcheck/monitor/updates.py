@@ -79,23 +79,32 @@ class Snapshot(NamedTuple):
 _SUMS = ("dd", "pp", "dg", "turn", "now", "prev")
 
 
-def _sums(before: Snapshot, now: Snapshot) -> dict[str, np.ndarray]:
-    """Per parameter: |Δθ|², |θ_before|², <Δθ, g_before>, <g, g_before>, |g|², |g_before|².
+def _sums(before: Snapshot, now: Snapshot) -> tuple[dict[str, list], dict[str, float]]:
+    """Return the six sums per parameter (lists of floats) and over all (floats).
 
-    The six products are one (6, n) array and their sums per parameter one ``reduceat``.
+    They are |Δθ|², |θ_before|², <Δθ, g_before>, <g, g_before>, |g|² and |g_before|². The
+    six products are one (6, n) array, their sums per parameter one ``reduceat``, their
+    totals one sum: a detailed step runs right after the training step, when each numpy
+    call costs several microseconds, so the few numbers per parameter are then handled in
+    Python.
     """
     delta = now.params - before.params
     left = np.stack([delta, before.params, delta, now.grads, now.grads, before.grads])
     right = np.stack([delta, before.params, before.grads, before.grads, now.grads, before.grads])
     sums = np.add.reduceat(left * right, now.starts, axis=1) * now.scale
-    return dict(zip(_SUMS, sums, strict=True))
+    totals = sums.sum(axis=1).tolist()
+    return dict(zip(_SUMS, sums.tolist(), strict=True)), dict(zip(_SUMS, totals, strict=True))
+
+
+def _cosine(dot: float, a: float, b: float) -> float:
+    """``dot / sqrt(a b)``; NaN when that is 0 or not finite (as numpy's, without warnings)."""
+    denominator = math.sqrt(a * b) if a * b >= 0 else math.nan
+    return dot / denominator if denominator > 0 and math.isfinite(denominator) else math.nan
 
 
 def _ascent_signs(hist: DetectorMemory, now: Snapshot, sums: dict, step: int, th: dict) -> None:
-    denominator = np.sqrt(sums["dd"] * sums["prev"])
-    with np.errstate(all="ignore"):
-        cosines = np.where(denominator > 0, sums["dg"] / denominator, np.nan)
-    for name, cosine in zip(now.names, cosines.tolist(), strict=True):
+    for name, dg, dd, prev in zip(now.names, sums["dg"], sums["dd"], sums["prev"], strict=True):
+        cosine = _cosine(dg, dd, prev)
         if math.isfinite(cosine) and cosine != 0.0:
             signs = hist.ascent.setdefault(name, deque(maxlen=int(th["ascent_window"])))
             signs.append((step, cosine))
@@ -112,17 +121,17 @@ def updates(
         return
     if before.params.size != now.params.size:
         return
-    sums = _sums(before, now)
-    with np.errstate(all="ignore"):
-        ratios = np.sqrt(sums["dd"] / sums["pp"])
-    obs.metrics["update_ratio"] = {
-        n: r for n, r in zip(now.names, ratios.tolist(), strict=True) if math.isfinite(r)
-    }
+    sums, total = _sums(before, now)
+    pairs = zip(now.names, sums["dd"], sums["pp"], strict=True)
+    ratios = {n: _ratio(dd, pp) for n, dd, pp in pairs}
+    obs.metrics["update_ratio"] = {n: r for n, r in ratios.items() if math.isfinite(r)}
     _ascent_signs(hist, now, sums, obs.step, th)
-    total = {key: float(v.sum()) for key, v in sums.items()}
-    scale = math.sqrt(total["now"] * total["prev"])
-    cosine = total["turn"] / scale if scale > 0 and math.isfinite(scale) else math.nan
-    _record_pair(obs, hist, total, cosine, th)
+    _record_pair(obs, hist, total, _cosine(total["turn"], total["now"], total["prev"]), th)
+
+
+def _ratio(dd: float, pp: float) -> float:
+    """sqrt(dd / pp); NaN where numpy's would be NaN or Inf."""
+    return math.sqrt(dd / pp) if pp > 0 and dd >= 0 else math.nan
 
 
 def _record_pair(

@@ -1,5 +1,6 @@
 """Statistics, schedules, findings table: against small oracles."""
 
+import itertools
 import math
 
 import numpy as np
@@ -177,7 +178,7 @@ def test_update_sums_are_the_per_parameter_dot_products(seed):
         Snapshot(names, starts, scale, rng.standard_normal(n), rng.standard_normal(n))
         for _ in range(2)
     )
-    sums = _sums(before, now)
+    sums, totals = _sums(before, now)
     for i, (lo, size) in enumerate(zip(starts, sizes, strict=True)):
         part = slice(lo, lo + size)
         d = now.params[part] - before.params[part]
@@ -186,3 +187,22 @@ def test_update_sums_are_the_per_parameter_dot_products(seed):
         pairs.update(now=(ng, ng), prev=(bg, bg))
         for key, (a, b) in pairs.items():
             assert math.isclose(sums[key][i], scale[i] * float(a @ b), rel_tol=1e-12, abs_tol=1e-12)
+    for key, values in sums.items():
+        assert math.isclose(totals[key], math.fsum(values), rel_tol=1e-12, abs_tol=1e-12)
+
+
+SPECIAL = [0.0, 1e-300, 0.5, 2.0, 1e300, math.inf, math.nan]
+
+
+def test_update_ratio_and_cosine_match_numpy_on_special_values():
+    # the per-parameter numbers are handled in Python; they must agree with numpy's
+    # formulas (NaN / Inf where numpy gives them), whatever zeros or non-finite sums occur
+    from gradcheck.monitor.updates import _cosine, _ratio
+
+    with np.errstate(all="ignore"):
+        for a, b, dot in itertools.product(SPECIAL, SPECIAL, [-1.0, 0.0, 3.0, math.nan]):
+            ratio, mine = float(np.sqrt(np.float64(a) / np.float64(b))), _ratio(a, b)
+            assert mine == ratio or not (math.isfinite(ratio) or math.isfinite(mine))
+            den = float(np.sqrt(np.float64(a) * np.float64(b)))
+            cos = dot / den if den > 0 and math.isfinite(den) else math.nan
+            assert _cosine(dot, a, b) == cos or (math.isnan(cos) and math.isnan(_cosine(dot, a, b)))
