@@ -34,3 +34,11 @@ def test_the_demo_has_words_for_every_check_outcome():
     from gradcheck.commands.demo_phases import SAID
 
     assert tuple(SAID) == _vocab.CHECK_STATUSES
+
+
+def test_the_worst_outcome_wins_in_every_merge():
+    assert sorted(_vocab.STATUS_SEVERITY) == sorted(_vocab.CHECK_STATUSES)
+    assert _vocab.worst_status([]) == "passed"
+    for i, mild in enumerate(_vocab.STATUS_SEVERITY):
+        for worse in _vocab.STATUS_SEVERITY[i:]:
+            assert _vocab.worst_status([mild, worse, mild]) == worse

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from gradcheck._vocab import worst_status
 from gradcheck.checking.gradient import check_gradient
 from gradcheck.checking.gradient_results import Failure, GradientReport, Inconclusive, ParamSummary
 from gradcheck.checking.gradient_verdicts import part_of
@@ -108,10 +109,6 @@ def _for_output(item: Inconclusive, part: Part) -> Inconclusive:
     return dataclasses.replace(item, reason=f"for output {entry_name(*part.output)}, {item.reason}")
 
 
-#: Statuses from the mildest: a merged parameter has its rows' worst.
-_SEVERITY = ("passed", "inconclusive", "failed")
-
-
 def _summary(old: ParamSummary | None, new: ParamSummary, path: str) -> ParamSummary:
     if old is None:
         return dataclasses.replace(new, path=path)
@@ -121,7 +118,7 @@ def _summary(old: ParamSummary | None, new: ParamSummary, path: str) -> ParamSum
         max_rel_error=max(old.max_rel_error, new.max_rel_error),
         checked=old.checked + new.checked,
         failed=old.failed + new.failed,
-        status=max(old.status, new.status, key=_SEVERITY.index),
+        status=worst_status([old.status, new.status]),  # a merged parameter: its rows' worst
         detection_floor=float(np.fmax(old.detection_floor, new.detection_floor)),
     )
 
@@ -189,9 +186,8 @@ def merge(
         "notes": merged.notes + [n for n in notes if n not in merged.notes],
         "scatter": merged.scatter,
         "title": title,
+        "inconclusive": merged.inconclusive,
     }
-    if "inconclusive" in {f.name for f in dataclasses.fields(GradientReport)}:
-        fields["inconclusive"] = merged.inconclusive
     return dataclasses.replace(parts[0].report, **fields)
 
 

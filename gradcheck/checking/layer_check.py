@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradcheck._vocab import worst_status
 from gradcheck.checking import batch_independence as bi
 from gradcheck.checking.gradient import check_gradient
 from gradcheck.checking.gradient_results import GradientReport
@@ -89,10 +90,8 @@ def _layer_status(problems: list, checks: dict) -> str:
     A broken contract or a wrong gradient fails the layer; a check that cannot decide (and
     nothing wrong) leaves it inconclusive.
     """
-    statuses = {r.status for r in checks.values() if r is not None}
-    if problems or "failed" in statuses:
-        return "failed"
-    return "inconclusive" if "inconclusive" in statuses else "passed"
+    statuses = [r.status for r in checks.values() if r is not None]
+    return "failed" if problems else worst_status(statuses)
 
 
 def _finite(array: np.ndarray, label: str, path: str) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck._jsonsafe import json_float
+from gradcheck._vocab import worst_status
 from gradcheck.checking.gradient_results import GradientReport
 
 
@@ -119,8 +120,7 @@ class LayerCheckResult:
     @property
     def status(self) -> str:
         """``"passed"``, ``"failed"`` (a layer failed) or ``"inconclusive"`` (none failed)."""
-        statuses = {layer.status for layer in self.layers}
-        return next((s for s in ("failed", "inconclusive") if s in statuses), "passed")
+        return worst_status(layer.status for layer in self.layers)
 
     @property
     def first_failure(self) -> int | None:

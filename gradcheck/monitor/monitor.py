@@ -19,7 +19,7 @@ from gradcheck.monitor.codes import CODES, LEVELS
 from gradcheck.monitor.derive import collect, derive, record_loss
 from gradcheck.monitor.detectors import INTEGER_THRESHOLDS, THRESHOLDS
 from gradcheck.monitor.findings import Finding, make_finding, update_finding
-from gradcheck.monitor.observation import DetectorMemory, Observation, loss_observation
+from gradcheck.monitor.observation import DetectorMemory, Observation
 from gradcheck.monitor.scan import ARRAY_ARGS, Scan, all_finite
 from gradcheck.monitor.series import Series
 from gradcheck.monitor.updates import snapshot, updates
@@ -107,7 +107,7 @@ class Monitor:
         self._warned_layout = False
         self._planned: tuple[int, bool] | None = None  # (next step, whether it is detailed)
         # the observation of every ordinary step, refilled in place (detectors keep no obs)
-        self._ordinary_obs = loss_observation(0, None, None)
+        self._ordinary_obs = Observation(step=0, loss=None, level="loss")
 
     def __repr__(self) -> str:
         names = ", ".join(self._names) or "none yet"
@@ -143,8 +143,7 @@ class Monitor:
             The findings that are new at this step (already appended to `findings`).
         """
         arrays = _validate_observe(step, loss, activations, preactivations, gradients, params)
-        value = loss if loss.__class__ is float else _as_loss(loss)
-        step, hist = int(step), self._history
+        value, step, hist = _as_loss(loss), int(step), self._history
         record_loss(hist, step, value, self.thresholds)
         planned, self._planned = self._planned, None
         if not (planned[1] if planned is not None and planned[0] == step else self._selects(step)):

@@ -14,8 +14,7 @@ first and a NaN born in the backward pass spreads from there toward the input.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, fields
-from types import MappingProxyType
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -67,35 +66,6 @@ class Observation:
     level: str = "detail"  # "detail" (every statistic) or "loss" (the loss and the scan)
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # the series' values
     derived: Derived = field(default_factory=Derived)
-
-
-def _empty_containers(cls: type) -> dict[str, Any]:
-    """Field name -> a shared, read-only empty container, for each container field."""
-    empty = {dict: MappingProxyType({}), list: ()}
-    return {
-        f.name: empty[f.default_factory]  # type: ignore[index]
-        for f in fields(cls)
-        if f.default_factory in empty
-    }
-
-
-_LOSS_LEVEL = {**_empty_containers(Observation), "level": "loss"}
-_DERIVED_EMPTY = {**_empty_containers(Derived), "nonfinite": False}
-
-
-def loss_observation(step: int, loss: float | None, grad_total: float | None) -> Observation:
-    """Return the observation of an ordinary step: its loss and the gradients' norm.
-
-    Built without filling any container: the per-array containers are shared, read-only
-    and empty, since the loss-level detectors read them only
-    (`gradcheck.monitor.codes.LEVELS`). `Monitor` builds one and refills its step, loss
-    and norm at every ordinary step: a detector reads an observation, it never keeps it.
-    """
-    derived = object.__new__(Derived)
-    derived.__dict__.update(_DERIVED_EMPTY, grad_total=grad_total)
-    obs = object.__new__(Observation)
-    obs.__dict__.update(_LOSS_LEVEL, step=step, loss=loss, derived=derived)
-    return obs
 
 
 @dataclass
