@@ -119,6 +119,11 @@ class Dask:
             )
         except TimeoutError:
             return set()
+        except cf.CancelledError:
+            # The scheduler cancelled futures whose worker died ("already forgotten"):
+            # `wait` raises instead of returning them. Hand them back: their result()
+            # raises a CancelledError, which `worker_lost` counts as a lost worker.
+            return {future for future in pending if future.cancelled() or future.done()}
         return set(done)
 
     def cancel(self, futures) -> None:

@@ -70,3 +70,41 @@ def test_workers_that_never_answer_end_in_a_named_error(monkeypatch):
     monkeypatch.setattr(par, "STALL_FACTOR", 0.0)
     with pytest.raises(WorkerLostError, match="no chunk finished"):
         _check(reference_mlp(), executor=Silent())
+
+
+def test_dask_futures_cancelled_when_their_worker_died_count_as_lost_workers():
+    # distributed.wait raises FuturesCancelledError (a CancelledError) for futures the
+    # scheduler forgot after their worker died; they must come back to be retried, not
+    # escape from the check as Dask's own error
+    pytest.importorskip("distributed", reason="Dask's backend needs the dask extra")
+    from gradcheck.checking.executors import Dask
+
+    class Forgotten:
+        def cancelled(self):
+            return True
+
+        def done(self):
+            return True
+
+        def result(self):
+            raise cf.CancelledError("already forgotten")
+
+    class Running(Forgotten):
+        def cancelled(self):
+            return False
+
+        def done(self):
+            return False
+
+    class Distributed:
+        @staticmethod
+        def wait(futures, timeout, return_when):
+            raise cf.CancelledError("5 Futures cancelled")
+
+    backend = Dask.__new__(Dask)
+    backend.distributed = Distributed
+    forgotten, running = Forgotten(), Running()
+    assert backend.wait_any({forgotten, running}, 1.0) == {forgotten}
+    with pytest.raises(cf.CancelledError) as lost:
+        forgotten.result()
+    assert backend.worker_lost(lost.value)
